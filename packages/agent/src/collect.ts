@@ -1,0 +1,55 @@
+import { sources as defaultSources, type Source } from './sources/index.js'
+import { errorMessage, round, withTimeout, yieldTask } from './util.js'
+
+export type Component = { value: unknown; duration: number } | { error: string; duration: number }
+export type Components = Record<string, Component>
+
+export interface CollectOptions {
+  /** Per-source time budget in ms (default 1000). */
+  budget?: number
+  sources?: Record<string, Source>
+}
+
+const now = () => performance.now()
+const json = (value: unknown) => (value === undefined ? null : value)
+
+/**
+ * Runs every source; synchronous ones one after another (yielding to the page every ~16 ms),
+ * asynchronous ones in parallel, each limited to `budget` ms.
+ */
+export async function collect({
+  budget = 1000,
+  sources = defaultSources,
+}: CollectOptions = {}): Promise<Components> {
+  const out: Components = {}
+  const pending: Promise<void>[] = []
+  let lastYield = now()
+  for (const name of Object.keys(sources)) {
+    const start = now()
+    const done = (c: Omit<Component, 'duration'>) => {
+      out[name] = { ...c, duration: round(now() - start) } as Component
+    }
+    try {
+      const result = sources[name]!()
+      if (result instanceof Promise) {
+        pending.push(
+          withTimeout(result, budget).then(
+            (value) => done({ value: json(value) }),
+            (e) => done({ error: errorMessage(e) }),
+          ),
+        )
+      } else done({ value: json(result) })
+    } catch (e) {
+      done({ error: errorMessage(e) })
+    }
+    if (now() - lastYield > 16) {
+      await yieldTask()
+      lastYield = now()
+    }
+  }
+  await Promise.all(pending)
+  // Registry order, whatever order the sources finished in.
+  const sorted: Components = {}
+  for (const name of Object.keys(sources)) sorted[name] = out[name]!
+  return sorted
+}

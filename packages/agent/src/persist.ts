@@ -1,0 +1,95 @@
+import { withTimeout } from './util.js'
+
+/** Where the server-issued storedId lives: a first-party cookie, localStorage and IndexedDB. */
+const NAME = '_slid'
+const DB = 'sightline'
+const STORE = 'ids'
+
+const valid = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256
+
+/** Storage can throw anywhere (sandboxed frames, blocked cookies, private modes): never let it out. */
+const safe = <T>(fn: () => T): T | null => {
+  try {
+    return fn()
+  } catch {
+    return null
+  }
+}
+
+const readCookie = () =>
+  safe(() => {
+    const m = document.cookie.match(/(?:^|;\s*)_slid=([^;]*)/)
+    return m ? decodeURIComponent(m[1]!) : null
+  })
+
+const writeCookie = (id: string) =>
+  safe(() => {
+    // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is async and missing in Firefox/Safari
+    document.cookie = `${NAME}=${encodeURIComponent(id)}; max-age=31536000; path=/; SameSite=Lax${
+      location.protocol === 'https:' ? '; Secure' : ''
+    }`
+  })
+
+const readLocal = () => safe(() => localStorage.getItem(NAME))
+const writeLocal = (id: string) => safe(() => localStorage.setItem(NAME, id))
+
+/** Runs one request in a fresh transaction; rejects on any failure, never throws synchronously. */
+function idb<T>(mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest): Promise<T | undefined> {
+  return withTimeout(
+    new Promise<T | undefined>((resolve, reject) => {
+      const open = indexedDB.open(DB, 1)
+      open.onupgradeneeded = () => open.result.createObjectStore(STORE)
+      open.onerror = () => reject(open.error)
+      open.onblocked = () => reject(new Error('blocked'))
+      open.onsuccess = () => {
+        const db = open.result
+        try {
+          const tx = db.transaction(STORE, mode)
+          const req = op(tx.objectStore(STORE))
+          tx.oncomplete = () => {
+            db.close()
+            resolve(req.result)
+          }
+          tx.onerror = tx.onabort = () => {
+            db.close()
+            reject(tx.error)
+          }
+        } catch (e) {
+          db.close()
+          reject(e)
+        }
+      }
+    }),
+    1000,
+  )
+}
+
+const readIdb = () =>
+  idb<string>('readonly', (s) => s.get(NAME)).then(
+    (v) => (valid(v) ? v : null),
+    () => null,
+  )
+
+const writeIdb = (id: string) =>
+  idb('readwrite', (s) => s.put(id, NAME)).then(
+    () => undefined,
+    () => undefined,
+  )
+
+/** Writes `id` everywhere; resolves when done or given up, never rejects. */
+export async function save(id: string): Promise<void> {
+  if (!valid(id)) return
+  writeCookie(id)
+  writeLocal(id)
+  await writeIdb(id)
+}
+
+/** Reads all three places; whichever survived restores the others. Never rejects. */
+export async function restore(): Promise<string | null> {
+  const cookie = readCookie()
+  const local = readLocal()
+  const db = await readIdb()
+  const id = [cookie, local, db].find(valid) ?? null
+  if (id && (id !== cookie || id !== local || id !== db)) await save(id)
+  return id
+}

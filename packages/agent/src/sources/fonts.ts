@@ -1,0 +1,96 @@
+/** Curated for spread: Windows, Office, macOS, Linux desktops and common extras (a few are markers of CJK/Indic locales). */
+export const FONTS = [
+  'Agency FB',
+  'Aptos',
+  'Arial Narrow',
+  'Arial Unicode MS',
+  'Avenir',
+  'Bahnschrift',
+  'Calibri',
+  'Cambria',
+  'Candara',
+  'Cantarell',
+  'Century Gothic',
+  'Comic Sans MS',
+  'Consolas',
+  'Constantia',
+  'Corbel',
+  'DejaVu Sans',
+  'Droid Sans',
+  'Ebrima',
+  'Franklin Gothic',
+  'Futura',
+  'Gadugi',
+  'Geneva',
+  'Gill Sans',
+  'Haettenschweiler',
+  'Helvetica Neue',
+  'Hiragino Sans',
+  'Leelawadee UI',
+  'Liberation Sans',
+  'Lucida Bright',
+  'Lucida Console',
+  'Malgun Gothic',
+  'Menlo',
+  'Microsoft YaHei',
+  'Minion Pro',
+  'Monaco',
+  'Monotype Corsiva',
+  'MS Gothic',
+  'Myriad Pro',
+  'Nirmala UI',
+  'Noto Color Emoji',
+  'Noto Sans CJK SC',
+  'Optima',
+  'Palatino',
+  'Roboto',
+  'Segoe UI',
+  'SF Pro',
+  'SimSun',
+  'Source Code Pro',
+  'Ubuntu',
+  'Yu Gothic',
+]
+const BASES = ['monospace', 'sans-serif', 'serif']
+
+export type Measure = (family: string) => readonly [width: number, height: number]
+
+/** A font is present when text in it, with a generic fallback, measures differently from the fallback alone. */
+export function detectFonts(
+  fonts: readonly string[],
+  measure: Measure,
+  bases: readonly string[] = BASES,
+): string[] {
+  return fonts.filter((font) =>
+    bases.some((base) => {
+      const [w, h] = measure(`'${font}',${base}`)
+      const [bw, bh] = measure(base)
+      return w !== bw || h !== bh
+    }),
+  )
+}
+
+/** Available fonts among FONTS, measured in one layout pass off-screen. */
+export function fonts() {
+  const root = document.createElement('div')
+  root.style.cssText = 'all:initial;position:absolute;left:-9999px;top:0;visibility:hidden'
+  const spans = new Map<string, HTMLElement>()
+  const families = [...BASES]
+  for (const f of FONTS) for (const b of BASES) families.push(`'${f}',${b}`)
+  for (const family of families) {
+    const span = document.createElement('span')
+    span.style.cssText = `all:initial;position:absolute;white-space:pre;font-size:48px;font-family:${family}`
+    span.textContent = 'mmMwWLliI0O&1fi'
+    spans.set(family, span)
+    root.appendChild(span)
+  }
+  document.documentElement.appendChild(root)
+  try {
+    return detectFonts(FONTS, (family) => {
+      const s = spans.get(family)!
+      return [s.offsetWidth, s.offsetHeight]
+    })
+  } finally {
+    root.remove()
+  }
+}

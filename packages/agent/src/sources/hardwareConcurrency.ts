@@ -1,0 +1,1 @@
+export const hardwareConcurrency = () => navigator.hardwareConcurrency ?? null

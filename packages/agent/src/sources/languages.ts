@@ -1,0 +1,2 @@
+/** In preference order, so not sorted. */
+export const languages = () => (navigator.languages?.length ? [...navigator.languages] : [navigator.language])

@@ -1,0 +1,1 @@
+export const pdfViewerEnabled = () => navigator.pdfViewerEnabled ?? null

@@ -1,0 +1,5 @@
+export const screen = () => ({
+  width: window.screen.width,
+  height: window.screen.height,
+  colorDepth: window.screen.colorDepth,
+})

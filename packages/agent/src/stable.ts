@@ -1,0 +1,21 @@
+/**
+ * Components whose values survive reloads, window resizes, zoom, DST and browser updates, yet differ
+ * between devices. The server hashes exactly these (in this order, values as sent) into `fingerprint`.
+ * Keep this module free of browser globals: the server imports it.
+ */
+export const STABLE_COMPONENTS: readonly string[] = [
+  'audio',
+  'canvas',
+  'deviceMemory',
+  'fonts',
+  'hardwareConcurrency',
+  'intl',
+  'languages',
+  'math',
+  'pdfViewerEnabled',
+  'platform',
+  'screenSize',
+  'touchSupport',
+  'vendor',
+  'webgl',
+]

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { after, before, describe, test } from 'node:test'
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core'
+import { sources } from '../src/sources/index.js'
+import { STABLE_COMPONENTS } from '../src/stable.js'
+import { close, startSite, startStub } from './serve.js'
+
+declare const Sightline: typeof import('../src/index.js')
+
+let browser: Browser
+let site: Awaited<ReturnType<typeof startSite>>
+let stub: Awaited<ReturnType<typeof startStub>>
+const pageErrors: Error[] = []
+
+before(async () => {
+  ;[site, stub] = await Promise.all([startSite(), startStub()])
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  })
+})
+
+after(async () => {
+  await browser?.close()
+  await Promise.all([site && close(site.server), stub && close(stub.server)])
+})
+
+async function open(options: BrowserContextOptions = {}, path = '/'): Promise<Page> {
+  const context = await browser.newContext(options)
+  const page = await context.newPage()
+  page.on('pageerror', (e) => pageErrors.push(e))
+  await page.goto(site.url + path)
+  return page
+}
+
+const collect = (page: Page) => page.evaluate(() => Sightline.collect())
+
+const stableOf = async (page: Page) => {
+  const c = await collect(page)
+  return Object.fromEntries(STABLE_COMPONENTS.map((n) => [n, c[n]! && 'value' in c[n]! ? c[n]!.value : c[n]]))
+}
+
+/** Runs load() + get() in the page; resolves with the result or {error: message}. */
+const identify = (page: Page, load: object, get: object = {}) =>
+  page.evaluate(
+    async ([l, g]) => {
+      try {
+        return await (await Sightline.load(l as any)).get(g)
+      } catch (e) {
+        return { error: (e as Error).message }
+      }
+    },
+    [load, get] as const,
+  )
+
+describe('agent in Chromium', () => {
+  test('loads without page errors and exposes the API', async () => {
+    const page = await open()
+    assert.equal(
+      await page.evaluate(() => typeof Sightline.load + typeof Sightline.collect),
+      'functionfunction',
+    )
+    assert.deepEqual(pageErrors, [])
+    await page.context().close()
+  })
+
+  test('collect() gives every source a value or an error, with a duration', async () => {
+    const page = await open()
+    const start = Date.now()
+    const c = await collect(page)
+    const took = Date.now() - start
+    assert.deepEqual(Object.keys(c), Object.keys(sources))
+    for (const [name, entry] of Object.entries(c)) {
+      assert.equal('value' in entry, !('error' in entry), name)
+      assert.equal(typeof entry.duration, 'number', name)
+      assert.ok(entry.duration >= 0 && entry.duration < 1100, name)
+    }
+    for (const name of STABLE_COMPONENTS) assert.ok(c[name] && 'value' in c[name], `${name} has a value`)
+    assert.equal(c.userAgent && 'value' in c.userAgent && typeof c.userAgent.value, 'string')
+    assert.deepEqual(c.webdriver && 'value' in c.webdriver && c.webdriver.value, {
+      value: true,
+      native: true,
+    })
+    assert.ok(took < 1500, `collect took ${took} ms`)
+    await page.context().close()
+  })
+
+  test('stable components survive a reload and a window resize', async () => {
+    // No viewport emulation (Playwright's also moves the screen): resize the real headless window.
+    const page = await open({ viewport: null })
+    const first = await stableOf(page)
+    await page.reload()
+    assert.deepEqual(await stableOf(page), first)
+    const cdp = await page.context().newCDPSession(page)
+    const { windowId } = await cdp.send('Browser.getWindowForTarget')
+    const before = await page.evaluate(() => innerWidth)
+    await cdp.send('Browser.setWindowBounds', { windowId, bounds: { width: 700, height: 500 } })
+    await page.waitForFunction((w) => innerWidth !== w, before)
+    assert.deepEqual(await stableOf(page), first)
+    await page.context().close()
+  })
+
+  test('stable components differ with another time zone, locale and screen', async () => {
+    const a = await open({
+      timezoneId: 'Europe/Berlin',
+      locale: 'de-DE',
+      screen: { width: 1920, height: 1080 },
+    })
+    const b = await open({ timezoneId: 'Asia/Tokyo', locale: 'ja-JP', screen: { width: 1366, height: 768 } })
+    const [sa, sb] = await Promise.all([stableOf(a), stableOf(b)])
+    assert.notDeepEqual(sa.intl, sb.intl)
+    assert.notDeepEqual(sa.languages, sb.languages)
+    assert.notDeepEqual(sa.screenSize, sb.screenSize)
+    assert.equal((sa.intl as { timeZone: string }).timeZone, 'Europe/Berlin')
+    await Promise.all([a.context().close(), b.context().close()])
+  })
+
+  test('get() identifies against the endpoint and persists storedId', async () => {
+    stub.seen.length = 0
+    const page = await open()
+    const r: any = await identify(
+      page,
+      { apiKey: 'pk_test', endpoint: `${stub.url}/` },
+      { tag: { orderId: 42 }, linkedId: 'user-17', extendedResult: true },
+    )
+    assert.equal(r.error, undefined, r.error)
+    assert.match(r.requestId, /\.req/)
+    assert.equal(r.visitorFound, false)
+    assert.deepEqual(r.confidence, { score: 1 })
+    assert.equal(r.ip, '127.0.0.1', 'extended fields are passed through')
+    assert.equal('storedId' in r, false)
+
+    assert.deepEqual(
+      stub.seen.map((s) => s.method),
+      ['POST'],
+      'one simple request, no preflight',
+    )
+    const sent = stub.seen[0]!
+    assert.equal(sent.contentType, 'text/plain;charset=UTF-8')
+    assert.equal(sent.origin, site.url)
+    assert.deepEqual(sent.body.tag, { orderId: 42 })
+    assert.equal(sent.body.linkedId, 'user-17')
+    assert.equal(sent.body.extendedResult, true)
+    assert.equal(sent.body.storedId, null)
+    assert.equal(sent.body.url, `${site.url}/`)
+    assert.deepEqual(Object.keys(sent.body.components), Object.keys(sources))
+    const storedId = `sid_${r.visitorId.split('-')[1]}_${'x'.repeat(40)}`
+
+    const stored = () =>
+      page.evaluate(async () => {
+        const db = await new Promise<IDBDatabase>((res, rej) => {
+          const o = indexedDB.open('sightline')
+          o.onsuccess = () => res(o.result)
+          o.onerror = () => rej(o.error)
+        })
+        const value = await new Promise((res) => {
+          const q = db.transaction('ids').objectStore('ids').get('_slid')
+          q.onsuccess = () => res(q.result)
+        })
+        db.close()
+        return { local: localStorage.getItem('_slid'), idb: value, cookie: document.cookie }
+      })
+    assert.deepEqual(await stored(), { local: storedId, idb: storedId, cookie: `_slid=${storedId}` })
+    const [cookie] = await page.context().cookies()
+    assert.equal(cookie?.sameSite, 'Lax')
+    assert.equal(cookie?.path, '/')
+    assert.ok(Math.abs(cookie!.expires - Date.now() / 1000 - 365 * 86400) < 120, 'one year')
+
+    // Cookies cleared: localStorage and IndexedDB restore it on load.
+    await page.context().clearCookies()
+    await page.reload()
+    const again: any = await identify(page, { apiKey: 'pk_test', endpoint: stub.url })
+    assert.equal(again.visitorFound, true)
+    assert.equal(stub.seen.at(-1)!.body.storedId, storedId)
+    assert.equal((await stored()).cookie, `_slid=${storedId}`)
+    assert.deepEqual(pageErrors, [])
+    await page.context().close()
+  })
+
+  test('get() errors use the commercial messages', async () => {
+    const dead = createServer()
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r))
+    const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`
+    await close(dead)
+
+    const page = await open()
+    const cases: [object, object, string][] = [
+      [{ apiKey: 'pk_forbidden', endpoint: stub.url }, {}, 'API key not found'],
+      [{ apiKey: 'pk_limited', endpoint: stub.url }, {}, 'Too many requests, rate limit exceeded'],
+      [{ apiKey: 'pk_invalid', endpoint: stub.url }, {}, 'invalid body.tag: too large'],
+      [{ endpoint: stub.url }, {}, 'API key required'],
+      [{ apiKey: 'pk_test', endpoint: deadUrl }, {}, 'Network connection error'],
+      [{ apiKey: 'pk_hang', endpoint: stub.url }, { timeout: 300 }, 'Client timeout'],
+    ]
+    for (const [load, get, message] of cases) {
+      const start = Date.now()
+      assert.deepEqual(await identify(page, load, get), { error: message })
+      assert.ok(Date.now() - start < 3000, message)
+    }
+    assert.deepEqual(pageErrors, [])
+    await page.context().close()
+  })
+
+  test('blocked storage (sandboxed iframe) never throws', async () => {
+    const page = await open({}, '/sandbox')
+    const frame = page.frames()[1]!
+    await frame.waitForLoadState()
+    assert.equal(await frame.evaluate(() => origin), 'null')
+    const r: any = await frame.evaluate(async (endpoint) => {
+      const agent = await Sightline.load({ apiKey: 'pk_test', endpoint })
+      const c = await Sightline.collect()
+      return { ...(await agent.get()), storage: c.storage }
+    }, stub.url)
+    assert.equal(typeof r.visitorId, 'string')
+    assert.equal(r.storage.value.localStorage, false)
+    assert.deepEqual(pageErrors, [])
+    await page.context().close()
+  })
+})

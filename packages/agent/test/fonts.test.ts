@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { detectFonts, FONTS } from '../src/sources/fonts.js'
+
+const BASE: Record<string, readonly [number, number]> = {
+  monospace: [100, 20],
+  'sans-serif': [90, 20],
+  serif: [80, 20],
+}
+
+/** A fake layout: installed fonts render 1px wider (or, for 'Tall', taller) than the fallback. */
+const fakeMeasure =
+  (installed: string[]) =>
+  (family: string): readonly [number, number] => {
+    const [, font, base] = /^'(.+)',(.+)$/.exec(family) ?? ['', undefined, family]
+    const [w, h] = BASE[base!]!
+    if (!font || !installed.includes(font)) return [w, h]
+    return font === 'Tall' ? [w, h + 2] : [w + 1, h]
+  }
+
+test('detectFonts keeps fonts whose size differs from a fallback, in list order', () => {
+  assert.deepEqual(detectFonts(['A', 'Tall', 'B', 'C'], fakeMeasure(['C', 'Tall', 'A'])), ['A', 'Tall', 'C'])
+  assert.deepEqual(detectFonts(['A', 'B'], fakeMeasure([])), [])
+})
+
+test('detectFonts: a font matching one fallback exactly is still found through the others', () => {
+  const measure = (family: string): readonly [number, number] =>
+    family === "'Mono',monospace" ? BASE.monospace! : family.startsWith("'Mono'") ? [70, 20] : BASE[family]!
+  assert.deepEqual(detectFonts(['Mono'], measure), ['Mono'])
+})
+
+test('font list is curated: ~50 unique names, no quotes', () => {
+  assert.ok(FONTS.length >= 45 && FONTS.length <= 60)
+  assert.equal(new Set(FONTS).size, FONTS.length)
+  for (const f of FONTS) assert.doesNotMatch(f, /['",]/)
+})
