@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig } from './config.js'
+import { createSightline } from './server.js'
+import { createApp, listApps, rotateSecret } from './store/apps.js'
+import { openDatabase } from './store/db.js'
+import { migrateToLatest } from './store/migrations.js'
+
+const HELP = `sightline — self-hosted visitor identification
+
+Usage:
+  sightline serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
+                  [--trust-proxy V] [--log-level L] [--db-pool-size N] [--no-demo]
+  sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
+  sightline apps list [--json]
+  sightline apps rotate-secret APP_ID [--json]
+  sightline --help
+
+Settings (flags win over environment variables):
+  PORT (3000)  HOST (0.0.0.0)  SIGHTLINE_DATA_DIR (./data)  DATABASE_URL (SQLite in the data dir)
+  DATABASE_POOL_SIZE (10)  TRUST_PROXY (off)  LOG_LEVEL (info)  SIGHTLINE_DEMO (true)
+  GEOIP_CITY_DB / GEOIP_ASN_DB / GEOIP_ISP_DB: optional MaxMind .mmdb files
+`
+
+const SERVE_OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'database-url': { type: 'string' },
+  'trust-proxy': { type: 'string' },
+  'log-level': { type: 'string' },
+  'db-pool-size': { type: 'string' },
+  'no-demo': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+const APPS_OPTIONS = {
+  name: { type: 'string' },
+  origins: { type: 'string' },
+  json: { type: 'boolean' },
+  'data-dir': { type: 'string' },
+  'database-url': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+class UsageError extends Error {}
+
+async function serve(argv: string[]) {
+  const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true })
+  if (values.help) return void process.stdout.write(HELP)
+  const { 'no-demo': noDemo, help: _help, ...flags } = values
+  const config = loadConfig(process.env, { ...flags, demo: noDemo ? 'false' : undefined })
+  const s = await createSightline(config)
+  if (s.createdDemo) {
+    // Shown once, on stdout only: keys never go to the logs.
+    process.stdout.write(
+      `\nCreated the Demo app (${s.createdDemo.id}). Its keys are shown only now:\n` +
+        `  public key: ${s.createdDemo.publicKey}\n  secret key: ${s.createdDemo.secretKey}\n\n`,
+    )
+  }
+  let closing = false
+  const shutdown = (signal: string) => {
+    if (closing) return
+    closing = true
+    s.app.log.info({ signal }, 'shutting down: draining requests')
+    s.close().then(
+      () => process.exit(0),
+      (err) => {
+        s.app.log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+  process.once('SIGINT', () => shutdown('SIGINT'))
+  await s.app.listen({ port: config.port, host: config.host })
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
+  const addr = s.app.server.address()
+  const port = typeof addr === 'object' && addr ? addr.port : config.port
+  process.stdout.write(`Sightline is serving at http://${shown}:${port}/ (database: ${s.db.location})\n`)
+}
+
+async function apps(argv: string[]) {
+  const [sub, ...rest] = argv
+  const { values, positionals } = parseArgs({ args: rest, options: APPS_OPTIONS, allowPositionals: true })
+  if (values.help || !sub) return void process.stdout.write(HELP)
+  const config = loadConfig(process.env, {
+    'data-dir': values['data-dir'],
+    'database-url': values['database-url'],
+  })
+  const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  try {
+    await migrateToLatest(db.kysely)
+    const out = (json: unknown, text: string) =>
+      process.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${text}\n`)
+    if (sub === 'create') {
+      const name = values.name?.trim()
+      if (!name) throw new UsageError('apps create needs --name NAME')
+      const origins = values.origins
+        ?.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+      for (const o of origins ?? []) {
+        if (!/^https?:\/\/[^/\s]+$/.test(o))
+          throw new UsageError(`--origins: ${o} is not an origin like https://shop.example`)
+      }
+      const app = await createApp(db.kysely, { name, allowedOrigins: origins ?? null })
+      out(
+        app,
+        `Created app ${app.id} (${app.name})\n  public key: ${app.publicKey}\n  secret key: ${app.secretKey}\n` +
+          'The secret key is shown only now; store it safely.',
+      )
+    } else if (sub === 'list') {
+      const list = await listApps(db.kysely)
+      out(
+        list,
+        list.length === 0
+          ? 'No apps yet: sightline apps create --name NAME'
+          : list
+              .map(
+                (a) => `${a.id}  ${a.name}  ${a.publicKey}  origins: ${a.allowedOrigins?.join(',') ?? 'any'}`,
+              )
+              .join('\n'),
+      )
+    } else if (sub === 'rotate-secret') {
+      const id = positionals[0]
+      if (!id) throw new UsageError('apps rotate-secret needs an APP_ID')
+      const secretKey = await rotateSecret(db.kysely, id)
+      if (!secretKey) throw new UsageError(`no app with id ${id}`)
+      out({ id, secretKey }, `New secret key for ${id}: ${secretKey}\nThe old secret key no longer works.`)
+    } else {
+      throw new UsageError(`unknown command: apps ${sub}`)
+    }
+  } finally {
+    await db.close()
+  }
+}
+
+async function main(argv: string[]) {
+  const [cmd, ...rest] = argv
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') return void process.stdout.write(HELP)
+  if (cmd === 'serve') return serve(rest)
+  if (cmd === 'apps') return apps(rest)
+  throw new UsageError(`unknown command: ${cmd}`)
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const known =
+    err instanceof UsageError ||
+    err instanceof ConfigError ||
+    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  process.stderr.write(
+    `sightline: ${(err as Error).message}\n${known ? 'Run sightline --help for usage.\n' : ''}`,
+  )
+  process.exit(known ? 2 : 1)
+})

@@ -1,0 +1,66 @@
+import path from 'node:path'
+
+export type TrustProxy = boolean | number | string[]
+
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  databaseUrl: string | undefined
+  dbPoolSize: number
+  trustProxy: TrustProxy
+  logLevel: string
+  geo: { cityDb?: string | undefined; asnDb?: string | undefined; ispDb?: string | undefined }
+  /** Create a "Demo" app on an empty database and serve the demo page at `/`. */
+  demo: boolean
+}
+
+export class ConfigError extends Error {}
+
+/** `TRUST_PROXY`: off by default; `true`, a hop count, or a comma-separated list of proxy addresses/CIDRs. */
+export function parseTrustProxy(raw: string | undefined): TrustProxy {
+  const v = raw?.trim() ?? ''
+  if (v === '' || /^(false|0|off|no)$/i.test(v)) return false
+  if (/^(true|on|yes)$/i.test(v)) return true
+  if (/^\d+$/.test(v)) return Number(v)
+  const list = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  if (list.length === 0) throw new ConfigError(`TRUST_PROXY: cannot read ${JSON.stringify(raw)}`)
+  return list
+}
+
+function parsePort(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`PORT must be 0..65535, got ${raw}`)
+  return n
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** Flags win over the environment, which wins over defaults. */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string | undefined> = {}): Config {
+  const pick = (flag: string, name: string) => flags[flag] ?? env[name]
+  const logLevel = pick('log-level', 'LOG_LEVEL') ?? 'info'
+  if (!LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(', ')}`)
+  const pool = Number(pick('db-pool-size', 'DATABASE_POOL_SIZE') ?? 10)
+  if (!Number.isInteger(pool) || pool < 1)
+    throw new ConfigError('DATABASE_POOL_SIZE must be a positive integer')
+  return {
+    port: parsePort(pick('port', 'PORT'), 3000),
+    host: pick('host', 'HOST') ?? '0.0.0.0',
+    dataDir: path.resolve(pick('data-dir', 'SIGHTLINE_DATA_DIR') ?? './data'),
+    databaseUrl: pick('database-url', 'DATABASE_URL') || undefined,
+    dbPoolSize: pool,
+    trustProxy: parseTrustProxy(pick('trust-proxy', 'TRUST_PROXY')),
+    logLevel,
+    geo: {
+      cityDb: env.GEOIP_CITY_DB || undefined,
+      asnDb: env.GEOIP_ASN_DB || undefined,
+      ispDb: env.GEOIP_ISP_DB || undefined,
+    },
+    demo: !/^(false|0|off|no)$/i.test(pick('demo', 'SIGHTLINE_DEMO') ?? 'true'),
+  }
+}

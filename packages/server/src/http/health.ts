@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify'
+import type { GeoResolver } from '../enrich/geo.js'
+import type { Db } from '../store/db.js'
+import { pendingMigrations, ping } from '../store/migrations.js'
+
+export async function healthRoutes(app: FastifyInstance, opts: { db: Db; geo: GeoResolver }) {
+  app.get('/healthz', async () => ({ status: 'ok' }))
+
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, unknown> = {}
+    let ready = true
+    try {
+      await ping(opts.db.kysely)
+      checks.database = { ok: true, dialect: opts.db.dialect }
+      const pending = await pendingMigrations(opts.db.kysely)
+      checks.migrations = { ok: pending.length === 0, pending }
+      ready &&= pending.length === 0
+    } catch (err) {
+      ready = false
+      checks.database = { ok: false, dialect: opts.db.dialect, error: (err as Error).message }
+    }
+    checks.geo = { ok: true, ...opts.geo.info() }
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks })
+  })
+}

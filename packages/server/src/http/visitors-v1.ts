@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import type { App } from '../store/apps.js'
+import type { Database } from '../store/schema.js'
+import { findVisit, listVisitorVisits, type VisitRow } from '../store/visits.js'
+import { HttpError } from './errors.js'
+
+/** Microseconds since the epoch → ISO 8601 UTC with 6 fractional digits. */
+export function isoMicros(us: number): string {
+  const ms = Math.floor(us / 1000)
+  const iso = new Date(ms).toISOString() // …T16:48:37.447Z
+  const micros = String(us % 1000).padStart(3, '0')
+  return `${iso.slice(0, -1)}${micros}Z`
+}
+
+const parseJson = (s: string | null): unknown => (s === null ? null : JSON.parse(s))
+
+/** One visit exactly as the spec's `GET /v1/visitors/:id` shows it, keys in the spec's order. */
+export function toV1Visit(row: VisitRow) {
+  const d = JSON.parse(row.visitor_details) as Record<string, unknown>
+  const bot = JSON.parse(row.bot) as {
+    browserSaysItsBot: boolean
+    browserHeadless: boolean
+    botProbability: number
+  }
+  return {
+    tag: parseJson(row.tag),
+    visitorId: row.visitor_id,
+    fingerprint: row.fingerprint,
+    timestamp: isoMicros(Number(row.ts)),
+    url: row.url,
+    ip: row.ip,
+    ipLocation: parseJson(row.ip_location),
+    visitorDetails: {
+      browserFullVersion: d.browserFullVersion ?? null,
+      browserSaysItsBot: bot.browserSaysItsBot,
+      browserMajorVersion: d.browserMajorVersion ?? null,
+      browserName: d.browserName ?? null,
+      browserPlatformName: d.browserPlatformName ?? null,
+      browserPlatformVersion: d.browserPlatformVersion ?? null,
+      browserWebkitFullVersion: d.browserWebkitFullVersion ?? null,
+      browserHeadless: bot.browserHeadless,
+      botProbability: bot.botProbability,
+    },
+  }
+}
+
+export interface HistoryQuery {
+  limit?: number
+  before?: string
+}
+
+/** The visitor's history for one app; null when the visitor has no visits there. */
+export async function visitorHistory(
+  db: Kysely<Database>,
+  appId: string,
+  visitorId: string,
+  q: HistoryQuery,
+) {
+  let before: { ts: number; requestId: string } | undefined
+  if (q.before) {
+    const v = await findVisit(db, appId, q.before)
+    if (!v || v.visitor_id !== visitorId) {
+      throw new HttpError(400, 'RequestCannotBeParsed', `before: no visit ${q.before} for this visitor`)
+    }
+    before = { ts: Number(v.ts), requestId: v.request_id }
+  }
+  const rows = await listVisitorVisits(db, appId, visitorId, { limit: q.limit ?? 100, before })
+  if (rows.length === 0 && !before) return null
+  return rows.map(toV1Visit)
+}
+
+export interface V1Options {
+  db: Kysely<Database>
+  findAppBySecret(secret: string): Promise<App | null>
+}
+
+export async function visitorsV1Routes(app: FastifyInstance, opts: V1Options) {
+  app.get<{ Params: { id: string }; Querystring: HistoryQuery }>(
+    '/v1/visitors/:id',
+    {
+      config: { errorShape: 'message' },
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 256 } } },
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000 },
+            before: { type: 'string', pattern: '^\\d{13}\\.[A-Za-z0-9]{6}$' },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const auth = req.headers.auth
+      const key = Array.isArray(auth) ? auth[0] : auth
+      if (!key) throw new HttpError(401, 'TokenRequired', 'Auth header with a secret key is required')
+      const found = await opts.findAppBySecret(key)
+      if (!found) throw new HttpError(403, 'TokenNotFound', 'secret key not found')
+      const history = await visitorHistory(opts.db, found.id, req.params.id, req.query)
+      if (history === null) {
+        return reply.code(404).send({ message: `VisitorID ${req.params.id} not found` })
+      }
+      return history
+    },
+  )
+}

@@ -1,0 +1,135 @@
+import { STABLE_COMPONENTS } from '@sightline/agent/stable'
+import type { Kysely } from 'kysely'
+import { assessBot } from './enrich/bots.js'
+import type { GeoResolver } from './enrich/geo.js'
+import { parseVisitorDetails } from './enrich/user-agent.js'
+import { decide } from './identify/engine.js'
+import { type Components, computeFingerprint } from './identify/fingerprint.js'
+import { newRequestId, newVisitorId } from './identify/ids.js'
+import { issueToken, verifyToken } from './identify/token.js'
+import type { App } from './store/apps.js'
+import type { Database } from './store/schema.js'
+import {
+  claimFingerprint,
+  fingerprintVisitor,
+  insertVisit,
+  touchFingerprint,
+  touchVisitor,
+  visitorExists,
+} from './store/visits.js'
+import { nowMicros } from './util/random.js'
+
+export interface IdentifyInput {
+  storedId?: string | null | undefined
+  url: string
+  tag?: unknown
+  linkedId?: string | undefined
+  components: Components
+}
+
+export interface IdentifyContext {
+  app: App
+  ip: string
+  headerUserAgent: string | undefined
+}
+
+export interface IdentifyResult {
+  requestId: string
+  visitorId: string
+  visitorFound: boolean
+  confidence: { score: number }
+  storedId: string
+}
+
+/** `::ffff:1.2.3.4` is an IPv4 client seen through a dual-stack socket. */
+export function normalizeIp(ip: string): string {
+  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip)
+  return m?.[1] ?? ip
+}
+
+const componentValue = (c: Components, name: string): unknown => {
+  const entry = c[name]
+  return entry && 'value' in entry ? entry.value : undefined
+}
+
+export class IdentifyService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly geo: GeoResolver,
+    private readonly tokenSecret: string,
+  ) {}
+
+  async identify(input: IdentifyInput, ctx: IdentifyContext): Promise<IdentifyResult> {
+    const { db } = this
+    const appId = ctx.app.id
+    const ts = nowMicros()
+    const requestId = newRequestId(Math.floor(ts / 1000))
+    const fingerprint = computeFingerprint(input.components, STABLE_COMPONENTS)
+    const token = verifyToken(this.tokenSecret, appId, input.storedId)
+
+    const [tokenVisitorKnown, fpVisitor] = await Promise.all([
+      token.status === 'valid' ? visitorExists(db, appId, token.visitorId) : Promise.resolve(false),
+      fingerprintVisitor(db, appId, fingerprint),
+    ])
+    const decision = decide({ token, tokenVisitorKnown, fingerprintVisitor: fpVisitor })
+
+    let visitorId: string
+    let { visitorFound, confidence, path } = decision
+    const reasons = [...decision.reasons]
+    if (decision.visitorId === null) {
+      const candidate = newVisitorId()
+      visitorId = await claimFingerprint(db, appId, fingerprint, candidate, ts)
+      if (visitorId !== candidate) {
+        // Another request of the same browser created the visitor a moment ago.
+        reasons.push('fingerprint claimed concurrently: joined that visitor')
+        visitorFound = true
+        confidence = 0.9
+        path = 'fingerprint'
+      }
+    } else {
+      visitorId = decision.visitorId
+      await touchFingerprint(db, appId, fingerprint, visitorId, ts)
+    }
+
+    const ip = normalizeIp(ctx.ip)
+    const geo = this.geo.lookup(ip)
+    const agentUa = componentValue(input.components, 'userAgent')
+    const userAgent = typeof agentUa === 'string' ? agentUa : ctx.headerUserAgent
+    const uaHints = componentValue(input.components, 'uaHints')
+    const details = parseVisitorDetails(userAgent, (uaHints ?? null) as never)
+    const bot = assessBot({
+      userAgent: typeof agentUa === 'string' ? agentUa : undefined,
+      headerUserAgent: ctx.headerUserAgent ?? null,
+      webdriver: componentValue(input.components, 'webdriver'),
+      uaHints,
+    })
+
+    await db.transaction().execute(async (trx) => {
+      await touchVisitor(trx, appId, visitorId, ts)
+      await insertVisit(trx, {
+        request_id: requestId,
+        app_id: appId,
+        visitor_id: visitorId,
+        ts,
+        fingerprint,
+        url: input.url,
+        ip,
+        tag: input.tag === undefined ? null : JSON.stringify(input.tag),
+        linked_id: input.linkedId ?? null,
+        ip_location: geo.ipLocation ? JSON.stringify(geo.ipLocation) : null,
+        visitor_details: JSON.stringify({ ...details, userAgent: userAgent ?? null, asn: geo.asn }),
+        components: JSON.stringify(input.components),
+        identification: JSON.stringify({ path, confidence, reasons, storedId: token.status }),
+        bot: JSON.stringify(bot),
+      })
+    })
+
+    return {
+      requestId,
+      visitorId,
+      visitorFound,
+      confidence: { score: confidence },
+      storedId: issueToken(this.tokenSecret, appId, visitorId, Math.floor(ts / 1000)),
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import SqliteDatabase from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import type { Database } from './schema.js'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export interface Db {
+  kysely: Kysely<Database>
+  dialect: Dialect
+  /** Where the data lives, without credentials: safe to log. */
+  location: string
+  close(): Promise<void>
+}
+
+export interface DbOptions {
+  databaseUrl?: string | undefined
+  dataDir: string
+  poolSize?: number
+  /** PostgreSQL schema to use (tests run each in its own). */
+  pgSchema?: string
+}
+
+// int8 (bigint) columns hold microsecond timestamps: well inside Number's safe range.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
+
+export function openDatabase(opts: DbOptions): Db {
+  const url = opts.databaseUrl?.trim()
+  if (url && /^postgres(ql)?:\/\//i.test(url)) {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: opts.poolSize ?? 10,
+      ...(opts.pgSchema ? { options: `-c search_path=${opts.pgSchema}` } : {}),
+    })
+    // An idle client losing its connection must not crash the process.
+    pool.on('error', () => {})
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const u = new URL(url)
+    return {
+      kysely,
+      dialect: 'postgres',
+      location: `postgres://${u.host}${u.pathname}`,
+      close: () => kysely.destroy(),
+    }
+  }
+  let file: string
+  if (url) {
+    const m = /^(?:sqlite|file):(?:\/\/)?(.+)$/i.exec(url)
+    if (!m?.[1])
+      throw new Error(`DATABASE_URL must start with postgres://, sqlite: or file: (got another scheme)`)
+    file = m[1]
+  } else {
+    mkdirSync(opts.dataDir, { recursive: true })
+    file = path.join(opts.dataDir, 'sightline.db')
+  }
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+  const sqlite = new SqliteDatabase(file)
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('busy_timeout = 5000')
+  sqlite.pragma('foreign_keys = ON')
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  return { kysely, dialect: 'sqlite', location: file, close: () => kysely.destroy() }
+}

@@ -1,0 +1,97 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+
+// Each migration works unchanged on SQLite and PostgreSQL.
+const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('apps')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('public_key', 'text', (c) => c.notNull().unique())
+        .addColumn('secret_key_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('allowed_origins', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createTable('visitors')
+        .addColumn('app_id', 'text', (c) => c.notNull().references('apps.id').onDelete('cascade'))
+        .addColumn('visitor_id', 'text', (c) => c.notNull())
+        .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('visitors_pk', ['app_id', 'visitor_id'])
+        .execute()
+      await db.schema
+        .createTable('fingerprints')
+        .addColumn('app_id', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('visitor_id', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('fingerprints_pk', ['app_id', 'fingerprint'])
+        .execute()
+      await db.schema
+        .createTable('visits')
+        .addColumn('request_id', 'text', (c) => c.primaryKey())
+        .addColumn('app_id', 'text', (c) => c.notNull())
+        .addColumn('visitor_id', 'text', (c) => c.notNull())
+        .addColumn('ts', 'bigint', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('ip', 'text', (c) => c.notNull())
+        .addColumn('tag', 'text')
+        .addColumn('linked_id', 'text')
+        .addColumn('ip_location', 'text')
+        .addColumn('visitor_details', 'text', (c) => c.notNull())
+        .addColumn('components', 'text', (c) => c.notNull())
+        .addColumn('identification', 'text', (c) => c.notNull())
+        .addColumn('bot', 'text', (c) => c.notNull())
+        .execute()
+      await db.schema
+        .createIndex('visits_visitor_ts')
+        .on('visits')
+        .columns(['app_id', 'visitor_id', 'ts'])
+        .execute()
+    },
+    async down(db: Kysely<any>) {
+      for (const t of ['visits', 'fingerprints', 'visitors', 'apps', 'settings']) {
+        await db.schema.dropTable(t).ifExists().execute()
+      }
+    },
+  },
+}
+
+export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations() {
+    return migrations
+  }
+}
+
+export function migrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider: new StaticProvider() })
+}
+
+export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  const { error, results } = await migrator(db).migrateToLatest()
+  const failed = results?.find((r) => r.status === 'Error')
+  if (error || failed) {
+    throw new Error(
+      `database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`,
+    )
+  }
+}
+
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const all = await migrator(db).getMigrations()
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name)
+}
+
+export async function ping(db: Kysely<any>): Promise<void> {
+  await sql`select 1`.execute(db)
+}

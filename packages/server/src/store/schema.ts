@@ -1,0 +1,56 @@
+export interface SettingsTable {
+  key: string
+  value: string
+}
+
+export interface AppsTable {
+  id: string
+  name: string
+  public_key: string
+  secret_key_hash: string
+  /** JSON array of allowed origins, or null for any origin. */
+  allowed_origins: string | null
+  created_at: number
+}
+
+export interface VisitorsTable {
+  app_id: string
+  visitor_id: string
+  /** Microseconds since the epoch. */
+  first_seen_at: number
+  last_seen_at: number
+}
+
+export interface FingerprintsTable {
+  app_id: string
+  fingerprint: string
+  visitor_id: string
+  last_seen_at: number
+}
+
+export interface VisitsTable {
+  request_id: string
+  app_id: string
+  visitor_id: string
+  /** Microseconds since the epoch. */
+  ts: number
+  fingerprint: string
+  url: string
+  ip: string
+  /** JSON text of the tag exactly as the agent sent it; null when absent. */
+  tag: string | null
+  linked_id: string | null
+  ip_location: string | null
+  visitor_details: string
+  components: string
+  identification: string
+  bot: string
+}
+
+export interface Database {
+  settings: SettingsTable
+  apps: AppsTable
+  visitors: VisitorsTable
+  fingerprints: FingerprintsTable
+  visits: VisitsTable
+}

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { after, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+const run = promisify(execFile)
+const dirs: string[] = []
+const tmp = () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'sightline-cli-'))
+  dirs.push(d)
+  return d
+}
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  run(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env } })
+
+async function fails(args: string[]) {
+  try {
+    await cli(args)
+  } catch (err) {
+    return err as { code: number; stderr: string }
+  }
+  throw new Error(`sightline ${args.join(' ')} should have failed`)
+}
+
+/** Starts `sightline serve` on a free port; resolves once it prints its address. */
+function serve(dataDir: string, extra: string[] = []) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extra],
+    {
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    },
+  )
+  let out = ''
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c) => {
+      out += c
+      const m = /serving at (http:\/\/[^/\s]+)\//.exec(out)
+      if (m?.[1]) resolve(m[1])
+    })
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)))
+  })
+  return { child, ready, output: () => out }
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+
+describe('sightline CLI', () => {
+  it('creates, lists apps and rotates a secret', async () => {
+    const dir = tmp()
+    const created = JSON.parse(
+      (await cli(['apps', 'create', '--name', 'Shop', '--json', '--data-dir', dir])).stdout,
+    )
+    assert.deepEqual(Object.keys(created), ['id', 'name', 'publicKey', 'secretKey'])
+    assert.equal(created.name, 'Shop')
+    assert.match(created.publicKey, /^pk_/)
+    assert.match(created.secretKey, /^sk_/)
+    const list = JSON.parse((await cli(['apps', 'list', '--json'], { SIGHTLINE_DATA_DIR: dir })).stdout)
+    assert.equal(list.length, 1)
+    assert.equal(list[0].id, created.id)
+    assert.equal(list[0].secretKey, undefined, 'secrets are never listed')
+    const text = (await cli(['apps', 'list', '--data-dir', dir])).stdout
+    assert.match(text, /Shop/)
+    const rotated = JSON.parse(
+      (await cli(['apps', 'rotate-secret', created.id, '--json', '--data-dir', dir])).stdout,
+    )
+    assert.equal(rotated.id, created.id)
+    assert.notEqual(rotated.secretKey, created.secretKey)
+
+    // The server sees the new secret, and the old one no longer reads.
+    const { child, ready } = serve(dir)
+    const url = await ready
+    const old = await fetch(`${url}/v1/visitors/x`, { headers: { auth: created.secretKey } })
+    assert.equal(old.status, 403)
+    const fresh = await fetch(`${url}/v1/visitors/x`, { headers: { auth: rotated.secretKey } })
+    assert.equal(fresh.status, 404)
+    child.kill('SIGTERM')
+    assert.equal(await exited(child), 0)
+  })
+
+  it('explains bad usage with exit code 2', async () => {
+    const dir = tmp()
+    const noName = await fails(['apps', 'create', '--data-dir', dir])
+    assert.equal(noName.code, 2)
+    assert.match(noName.stderr, /--name/)
+    const unknown = await fails(['apps', 'rotate-secret', 'app_nope', '--data-dir', dir])
+    assert.match(unknown.stderr, /no app with id app_nope/)
+    const badFlag = await fails(['serve', '--bogus'])
+    assert.equal(badFlag.code, 2)
+    const badPort = await fails(['serve', '--port', 'abc', '--data-dir', dir])
+    assert.match(badPort.stderr, /PORT/)
+    assert.match((await cli(['--help'])).stdout, /sightline apps create/)
+  })
+
+  it('on first start creates the Demo app, prints its keys once, serves the demo, and drains on SIGTERM', async () => {
+    const dir = tmp()
+    const first = serve(dir)
+    const url = await first.ready
+    assert.match(first.output(), /public key: pk_\w+/)
+    assert.match(first.output(), /secret key: sk_\w+/)
+    const page = await fetch(`${url}/`)
+    assert.match(await page.text(), /<script src="\/agent\.js">/)
+    // An identification whose body is still arriving when SIGTERM comes is finished, not dropped.
+    const publicKey = /public key: (pk_\w+)/.exec(first.output())![1]!
+    const body = JSON.stringify({ apiKey: publicKey, url: 'https://shop.example/', components: {} })
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        `${url}/v1/identify`,
+        { method: 'POST', headers: { 'content-type': 'text/plain' } },
+        (res) => {
+          let text = ''
+          res.on('data', (c) => {
+            text += c
+          })
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+        },
+      )
+      req.on('error', reject)
+      req.write(body.slice(0, 20))
+      setTimeout(() => {
+        first.child.kill('SIGTERM')
+        setTimeout(() => req.end(body.slice(20)), 300)
+      }, 200)
+    })
+    const done = await answer
+    assert.equal(done.status, 200, done.body)
+    assert.match(JSON.parse(done.body).visitorId, /^[A-Za-z0-9]{20}$/)
+    assert.equal(await exited(first.child), 0)
+
+    const second = serve(dir)
+    await second.ready
+    assert.doesNotMatch(second.output(), /secret key/)
+    second.child.kill('SIGTERM')
+    assert.equal(await exited(second.child), 0)
+  })
+})
