@@ -1,0 +1,128 @@
+// npm run bench:ingest — identification throughput and latency beside a bare node:http server, in one run.
+import autocannon from 'autocannon'
+import { fmt, startProcess, startSightline } from './lib.js'
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 10)
+const CONNECTIONS = 32
+const BROWSERS = 2000
+
+const BARE = `
+const http = require('node:http')
+const body = JSON.stringify({ requestId: '1732570000000.Ab3dEf', visitorId: '3HNey93AkBW6CRbxV6xP', visitorFound: true, confidence: { score: 1 } })
+const server = http.createServer((req, res) => {
+  req.resume()
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body))
+})
+server.listen(0, '127.0.0.1', () => console.log('serving at http://127.0.0.1:' + server.address().port + '/'))
+process.on('SIGTERM', () => server.close(() => process.exit(0)))
+`
+
+/** A realistic agent payload (~3 KB) for one of BROWSERS synthetic browsers. */
+function payload(apiKey: string, i: number): string {
+  const c = (value: unknown) => ({ value, duration: 1 })
+  return JSON.stringify({
+    v: 1,
+    apiKey,
+    storedId: null,
+    url: `https://shop.example/products/${i % 97}?ref=bench`,
+    tag: { orderId: i },
+    components: {
+      userAgent: c(
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+      ),
+      uaHints: c({
+        brands: [{ brand: 'Google Chrome', version: '131' }],
+        fullVersionList: [{ brand: 'Google Chrome', version: '131.0.6778.86' }],
+        mobile: false,
+        platform: 'Windows',
+        platformVersion: '15.0.0',
+      }),
+      webdriver: c({ value: false, native: true }),
+      timezone: c({ name: 'Europe/Berlin', offset: -60 }),
+      languages: c(['de-DE', 'de', 'en']),
+      screen: c({ width: 1920, height: 1080, colorDepth: 24 }),
+      hardwareConcurrency: c(8 + (i % 5)),
+      deviceMemory: c(8),
+      platform: c('Win32'),
+      canvas: c({ text: `t${i}`, geometry: `g${i % 13}`, stable: true }),
+      webgl: c({ vendor: 'Google Inc. (NVIDIA)', renderer: `ANGLE (NVIDIA GeForce RTX ${3000 + (i % 90)})` }),
+      fonts: c(['Arial', 'Calibri', 'Cambria', 'Consolas', 'Segoe UI', 'Tahoma', 'Verdana']),
+      audio: c(124.04347527516074),
+      math: c({ acos: 1.4473588658278522, tan: -1.4214488238747245 }),
+      plugins: c(['PDF Viewer', 'Chrome PDF Viewer', 'Chromium PDF Viewer']),
+      viewport: c({ innerWidth: 1280 + (i % 400), innerHeight: 720, devicePixelRatio: 1 }),
+      filler: c('x'.repeat(1500)),
+    },
+  })
+}
+
+interface Result {
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  non2xx: number
+}
+
+async function load(url: string, bodies: string[] | null, overallRate?: number): Promise<Result> {
+  let n = 0
+  const r = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    ...(overallRate ? { overallRate } : {}),
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/identify',
+        headers: { 'content-type': 'text/plain;charset=UTF-8', 'x-forwarded-for': '8.8.8.8' },
+        setupRequest: (req: any) => {
+          req.body = bodies ? bodies[n++ % bodies.length] : '{}'
+          return req
+        },
+      },
+    ],
+  })
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors,
+    non2xx: r.non2xx,
+  }
+}
+
+async function main() {
+  console.log(
+    `bench:ingest — ${CONNECTIONS} connections, ${DURATION}s per run, ${BROWSERS} synthetic browsers`,
+  )
+  const bare = await startProcess(['-e', BARE], /serving at (http:\/\/[^/\s]+)\//)
+  const bareResult = await load(bare.url, null)
+  await bare.stop()
+
+  const sl = await startSightline({ TRUST_PROXY: 'true' })
+  const bodies = Array.from({ length: BROWSERS }, (_, i) => payload(sl.publicKey, i))
+  await load(sl.url, bodies.slice(0, 200)) // warm-up: JIT, SQLite page cache
+  const max = await load(sl.url, bodies)
+  const half = await load(sl.url, bodies, Math.max(1, Math.round(max.rps / 2)))
+  await sl.stop()
+
+  const rows = [
+    ['bare node:http (fixed JSON)', bareResult],
+    ['sightline identify, max rate', max],
+    [`sightline identify, ${Math.round(max.rps / 2)} req/s (half)`, half],
+  ] as const
+  console.log('\n| server | req/s | p50 ms | p99 ms | errors | non-2xx |\n|---|---|---|---|---|---|')
+  for (const [name, r] of rows) {
+    console.log(`| ${name} | ${fmt(r.rps, 0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.non2xx} |`)
+  }
+  const ratio = max.rps / bareResult.rps
+  console.log(`\nthroughput ratio sightline/bare: ${fmt(ratio * 100)}% (target ≥ 30%)`)
+  console.log(`p99 at half the maximum rate: ${half.p99} ms (target < 25 ms)`)
+  if (max.non2xx > 0 || half.non2xx > 0) console.log('WARNING: some identifications failed')
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

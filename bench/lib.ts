@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const CLI = path.join(ROOT, 'packages/server/dist/cli.js')
+
+export interface Running {
+  url: string
+  stdout: () => string
+  child: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts a process and waits until it prints a line matching `ready` (capturing the base URL). */
+export function startProcess(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Running> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  return new Promise((resolve, reject) => {
+    child.stderr.on('data', (c) => {
+      err += c
+    })
+    child.stdout.on('data', (c) => {
+      out += c
+      const m = ready.exec(out)
+      if (m?.[1]) {
+        resolve({
+          url: m[1],
+          stdout: () => out,
+          child,
+          stop: () =>
+            new Promise<void>((r) => {
+              child.once('exit', () => r())
+              child.kill('SIGTERM')
+            }),
+        })
+      }
+    })
+    child.once('exit', (code) =>
+      reject(new Error(`process exited (${code}) before it was ready:\n${out}\n${err}`)),
+    )
+  })
+}
+
+/** `sightline serve` on a free port with a fresh data dir; returns the Demo app's keys too. */
+export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sightline-bench-'))
+  const proc = await startProcess(
+    [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extraArgs],
+    /serving at (http:\/\/[^/\s]+)\//,
+    { LOG_LEVEL: 'warn', ...env },
+  )
+  const publicKey = /public key: (pk_\w+)/.exec(proc.stdout())?.[1]
+  const secretKey = /secret key: (sk_\w+)/.exec(proc.stdout())?.[1]
+  if (!publicKey || !secretKey) throw new Error('the server did not print the Demo app keys')
+  return {
+    ...proc,
+    publicKey,
+    secretKey,
+    async stop() {
+      await proc.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+export const fmt = (n: number, digits = 1) => n.toFixed(digits)
