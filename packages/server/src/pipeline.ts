@@ -73,24 +73,6 @@ export class IdentifyService {
     ])
     const decision = decide({ token, tokenVisitorKnown, fingerprintVisitor: fpVisitor })
 
-    let visitorId: string
-    let { visitorFound, confidence, path } = decision
-    const reasons = [...decision.reasons]
-    if (decision.visitorId === null) {
-      const candidate = newVisitorId()
-      visitorId = await claimFingerprint(db, appId, fingerprint, candidate, ts)
-      if (visitorId !== candidate) {
-        // Another request of the same browser created the visitor a moment ago.
-        reasons.push('fingerprint claimed concurrently: joined that visitor')
-        visitorFound = true
-        confidence = 0.9
-        path = 'fingerprint'
-      }
-    } else {
-      visitorId = decision.visitorId
-      await touchFingerprint(db, appId, fingerprint, visitorId, ts)
-    }
-
     const ip = normalizeIp(ctx.ip)
     const geo = this.geo.lookup(ip)
     const agentUa = componentValue(input.components, 'userAgent')
@@ -104,7 +86,24 @@ export class IdentifyService {
       uaHints,
     })
 
+    let visitorId = decision.visitorId ?? newVisitorId()
+    let { visitorFound, confidence, path } = decision
+    const reasons = [...decision.reasons]
+    // All writes of one identification commit together: one durable write per request.
     await db.transaction().execute(async (trx) => {
+      if (decision.visitorId === null) {
+        const claimed = await claimFingerprint(trx, appId, fingerprint, visitorId, ts)
+        if (claimed !== visitorId) {
+          // Another request of the same browser created the visitor a moment ago.
+          reasons.push('fingerprint claimed concurrently: joined that visitor')
+          visitorId = claimed
+          visitorFound = true
+          confidence = 0.9
+          path = 'fingerprint'
+        }
+      } else {
+        await touchFingerprint(trx, appId, fingerprint, visitorId, ts)
+      }
       await touchVisitor(trx, appId, visitorId, ts)
       await insertVisit(trx, {
         request_id: requestId,
