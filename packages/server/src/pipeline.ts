@@ -8,6 +8,7 @@ import { type Components, computeFingerprint } from './identify/fingerprint.js'
 import { newRequestId, newVisitorId } from './identify/ids.js'
 import { issueToken, verifyToken } from './identify/token.js'
 import type { App } from './store/apps.js'
+import { GroupCommit } from './store/group-commit.js'
 import type { Database } from './store/schema.js'
 import {
   claimFingerprint,
@@ -57,7 +58,11 @@ export class IdentifyService {
     private readonly db: Kysely<Database>,
     private readonly geo: GeoResolver,
     private readonly tokenSecret: string,
-  ) {}
+  ) {
+    this.writes = new GroupCommit(db)
+  }
+
+  private readonly writes: GroupCommit
 
   async identify(input: IdentifyInput, ctx: IdentifyContext): Promise<IdentifyResult> {
     const { db } = this
@@ -86,26 +91,12 @@ export class IdentifyService {
       uaHints,
     })
 
-    let visitorId = decision.visitorId ?? newVisitorId()
-    let { visitorFound, confidence, path } = decision
-    const reasons = [...decision.reasons]
-    // All writes of one identification commit together: one durable write per request.
-    await db.transaction().execute(async (trx) => {
-      if (decision.visitorId === null) {
-        const claimed = await claimFingerprint(trx, appId, fingerprint, visitorId, ts)
-        if (claimed !== visitorId) {
-          // Another request of the same browser created the visitor a moment ago.
-          reasons.push('fingerprint claimed concurrently: joined that visitor')
-          visitorId = claimed
-          visitorFound = true
-          confidence = 0.9
-          path = 'fingerprint'
-        }
-      } else {
-        await touchFingerprint(trx, appId, fingerprint, visitorId, ts)
-      }
-      await touchVisitor(trx, appId, visitorId, ts)
-      await insertVisit(trx, {
+    const candidate = decision.visitorId ?? newVisitorId()
+    const record = (visitorId: string, joined: boolean) => {
+      const reasons = joined
+        ? [...decision.reasons, 'fingerprint claimed concurrently: joined that visitor']
+        : decision.reasons
+      return {
         request_id: requestId,
         app_id: appId,
         visitor_id: visitorId,
@@ -118,10 +109,31 @@ export class IdentifyService {
         ip_location: geo.ipLocation ? JSON.stringify(geo.ipLocation) : null,
         visitor_details: JSON.stringify({ ...details, userAgent: userAgent ?? null, asn: geo.asn }),
         components: JSON.stringify(input.components),
-        identification: JSON.stringify({ path, confidence, reasons, storedId: token.status }),
+        identification: JSON.stringify({
+          path: joined ? 'fingerprint' : decision.path,
+          confidence: joined ? 0.9 : decision.confidence,
+          reasons,
+          storedId: token.status,
+        }),
         bot: JSON.stringify(bot),
-      })
+      }
+    }
+    // All writes of one identification commit together, batched with concurrent ones.
+    const visitorId = await this.writes.run(async (trx) => {
+      let id = candidate
+      if (decision.visitorId === null) {
+        // Another request of the same browser may have created the visitor a moment ago.
+        id = await claimFingerprint(trx, appId, fingerprint, candidate, ts)
+      } else {
+        await touchFingerprint(trx, appId, fingerprint, id, ts)
+      }
+      await touchVisitor(trx, appId, id, ts)
+      await insertVisit(trx, record(id, id !== candidate))
+      return id
     })
+    const joined = visitorId !== candidate
+    const visitorFound = decision.visitorFound || joined
+    const confidence = joined ? 0.9 : decision.confidence
 
     return {
       requestId,
