@@ -1,15 +1,111 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import pg from 'pg'
 import { type Config, loadConfig } from '../src/config.js'
 import { type GeoResolver, openGeo } from '../src/enrich/geo.js'
 import { createSightline, type Sightline } from '../src/server.js'
+import { type Db, type Dialect, openDatabase } from '../src/store/db.js'
 
 let geo: Promise<GeoResolver> | undefined
 /** One geo resolver per test process: loading the data takes a moment. */
 export const sharedGeo = () => {
   geo ??= openGeo({})
   return geo
+}
+
+/** Every storage backend the store and API tests run on. */
+export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres']
+export const dialectName = (d: Dialect) => (d === 'sqlite' ? 'SQLite' : 'PostgreSQL')
+
+/** The PostgreSQL server the postgres-dialect tests use; they fail (never skip) when it is unreachable. */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
+
+const safeUrl = (url: string) => {
+  try {
+    const u = new URL(url)
+    return `postgres://${u.host}${u.pathname}`
+  } catch {
+    return '(unparseable TEST_DATABASE_URL)'
+  }
+}
+
+async function pgClient(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 })
+  // A dropped connection must surface as a failed query, not crash the test process.
+  client.on('error', () => {})
+  try {
+    await client.connect()
+  } catch (err) {
+    await client.end().catch(() => {})
+    throw new Error(
+      `PostgreSQL tests need a reachable server at ${safeUrl(url)} (set TEST_DATABASE_URL): ${
+        err instanceof Error ? err.message : String(err)
+      }`,
+    )
+  }
+  return client
+}
+
+export interface PgSchema {
+  url: string
+  schema: string
+  drop(): Promise<void>
+}
+
+/** A fresh, empty PostgreSQL schema (`sightline_test_<random>`), dropped with everything in it by drop(). */
+export async function createPgSchema(url = TEST_DATABASE_URL): Promise<PgSchema> {
+  const schema = `sightline_test_${randomBytes(6).toString('hex')}`
+  const client = await pgClient(url)
+  try {
+    await client.query(`CREATE SCHEMA "${schema}"`)
+  } finally {
+    await client.end()
+  }
+  return {
+    url,
+    schema,
+    async drop() {
+      const c = await pgClient(url)
+      try {
+        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+      } finally {
+        await c.end()
+      }
+    },
+  }
+}
+
+/**
+ * An open, unmigrated database of the given dialect in a place of its own
+ * (a temp directory, or a fresh PostgreSQL schema); close() also removes that place.
+ */
+export async function openTestDb(dialect: Dialect, dataDir?: string): Promise<Db> {
+  if (dialect === 'sqlite') {
+    const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'sightline-test-'))
+    const db = openDatabase({ dataDir: dir })
+    return {
+      ...db,
+      async close() {
+        await db.close()
+        if (!dataDir) rmSync(dir, { recursive: true, force: true })
+      },
+    }
+  }
+  const s = await createPgSchema()
+  const db = openDatabase({ databaseUrl: s.url, dataDir: dataDir ?? tmpdir(), pgSchema: s.schema })
+  return {
+    ...db,
+    location: `${db.location} (schema ${s.schema})`,
+    async close() {
+      try {
+        await db.close()
+      } finally {
+        await s.drop()
+      }
+    },
+  }
 }
 
 export interface TestServer {
@@ -22,13 +118,27 @@ export interface TestServer {
   close(): Promise<void>
 }
 
+export interface StartOptions {
+  /** Storage backend; default sqlite (from the config, as in production). */
+  dialect?: Dialect
+}
+
 export async function startServer(
   overrides: Partial<Config> = {},
   env: NodeJS.ProcessEnv = {},
+  opts: StartOptions = {},
 ): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sightline-test-'))
   const config = { ...loadConfig({ SIGHTLINE_DATA_DIR: dataDir, ...env }), ...overrides }
-  const sl = await createSightline(config, { logger: false, geo: await sharedGeo() })
+  let sl: Sightline
+  try {
+    // createSightline closes the database it was given when it fails, and with the server.
+    const db = opts.dialect === 'postgres' ? await openTestDb('postgres', dataDir) : undefined
+    sl = await createSightline(config, { logger: false, geo: await sharedGeo(), ...(db ? { db } : {}) })
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true })
+    throw err
+  }
   const url = await sl.app.listen({ port: 0, host: '127.0.0.1' })
   const demo = sl.createdDemo
   if (!demo) throw new Error('expected a Demo app on a fresh database')

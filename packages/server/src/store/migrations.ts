@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely'
 
 // Each migration works unchanged on SQLite and PostgreSQL.
 const migrations: Record<string, Migration> = {
@@ -73,12 +73,30 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-export function migrator(db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider: new StaticProvider() })
+/**
+ * On PostgreSQL the migration tables live in the schema the connection uses (its search_path).
+ * Left unset, Kysely looks for them in every schema it can see, so another schema's
+ * kysely_migration table (another install, or a test) would pass for this one's.
+ */
+async function migrationTableSchema(db: Kysely<any>): Promise<string | undefined> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
+  const schema = rows[0]?.schema
+  if (!schema) throw new Error('PostgreSQL: no schema on the search_path exists to hold the tables')
+  return schema
+}
+
+export async function migrator(db: Kysely<any>): Promise<Migrator> {
+  const schema = await migrationTableSchema(db)
+  return new Migrator({
+    db,
+    provider: new StaticProvider(),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  })
 }
 
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {
-  const { error, results } = await migrator(db).migrateToLatest()
+  const { error, results } = await (await migrator(db)).migrateToLatest()
   const failed = results?.find((r) => r.status === 'Error')
   if (error || failed) {
     throw new Error(
@@ -88,7 +106,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<void> {
 }
 
 export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
-  const all = await migrator(db).getMigrations()
+  const all = await (await migrator(db)).getMigrations()
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name)
 }
 
