@@ -2,7 +2,9 @@ import { STABLE_COMPONENTS } from '@sightline/agent/stable'
 import type { Kysely } from 'kysely'
 import { assessBot } from './enrich/bots.js'
 import type { GeoResolver } from './enrich/geo.js'
+import { detectIncognito } from './enrich/incognito.js'
 import { parseVisitorDetails } from './enrich/user-agent.js'
+import { toV3IpLocation } from './http/v3-shapes.js'
 import { decide } from './identify/engine.js'
 import { type Components, computeFingerprint } from './identify/fingerprint.js'
 import { newRequestId, newVisitorId } from './identify/ids.js'
@@ -17,6 +19,7 @@ import {
   touchFingerprint,
   touchVisitor,
   visitorExists,
+  visitorSeen,
 } from './store/visits.js'
 import { nowMicros } from './util/random.js'
 
@@ -25,6 +28,7 @@ export interface IdentifyInput {
   url: string
   tag?: unknown
   linkedId?: string | undefined
+  extendedResult?: boolean | undefined
   components: Components
 }
 
@@ -40,6 +44,17 @@ export interface IdentifyResult {
   visitorFound: boolean
   confidence: { score: number }
   storedId: string
+  /** With `extendedResult`: what the commercial agent's extended result carries. */
+  incognito?: boolean
+  browserName?: string | null
+  browserVersion?: string | null
+  os?: string | null
+  osVersion?: string | null
+  device?: string | null
+  ip?: string
+  ipLocation?: ReturnType<typeof toV3IpLocation>
+  firstSeenAt?: { global: string | null; subscription: string | null }
+  lastSeenAt?: { global: string | null; subscription: string | null }
 }
 
 /** `::ffff:1.2.3.4` is an IPv4 client seen through a dual-stack socket. */
@@ -84,6 +99,7 @@ export class IdentifyService {
     const userAgent = typeof agentUa === 'string' ? agentUa : ctx.headerUserAgent
     const uaHints = componentValue(input.components, 'uaHints')
     const details = parseVisitorDetails(userAgent, (uaHints ?? null) as never)
+    const incognito = detectIncognito(componentValue(input.components, 'incognito'), details.browserName)
     const bot = assessBot({
       userAgent: typeof agentUa === 'string' ? agentUa : undefined,
       headerUserAgent: ctx.headerUserAgent ?? null,
@@ -107,7 +123,12 @@ export class IdentifyService {
         tag: input.tag === undefined ? null : JSON.stringify(input.tag),
         linked_id: input.linkedId ?? null,
         ip_location: geo.ipLocation ? JSON.stringify(geo.ipLocation) : null,
-        visitor_details: JSON.stringify({ ...details, userAgent: userAgent ?? null, asn: geo.asn }),
+        visitor_details: JSON.stringify({
+          ...details,
+          incognito,
+          userAgent: userAgent ?? null,
+          asn: geo.asn,
+        }),
         components: JSON.stringify(input.components),
         identification: JSON.stringify({
           path: joined ? 'fingerprint' : decision.path,
@@ -119,6 +140,11 @@ export class IdentifyService {
       }
     }
     // All writes of one identification commit together, batched with concurrent ones.
+    // Read before the write: lastSeenAt is the visit before this one.
+    const seen =
+      input.extendedResult && decision.visitorId !== null
+        ? await visitorSeen(db, appId, decision.visitorId)
+        : undefined
     const visitorId = await this.writes.run(async (trx) => {
       let id = candidate
       if (decision.visitorId === null) {
@@ -135,12 +161,29 @@ export class IdentifyService {
     const visitorFound = decision.visitorFound || joined
     const confidence = joined ? 0.9 : decision.confidence
 
-    return {
+    const result: IdentifyResult = {
       requestId,
       visitorId,
       visitorFound,
       confidence: { score: confidence },
       storedId: issueToken(this.tokenSecret, appId, visitorId, Math.floor(ts / 1000)),
+    }
+    if (!input.extendedResult) return result
+    // Visitors are per app here; "global" (across every customer of a SaaS) has no meaning: null.
+    const iso = (us: number | undefined) =>
+      us === undefined ? null : new Date(Math.floor(us / 1000)).toISOString()
+    return {
+      ...result,
+      incognito,
+      browserName: details.browserName,
+      browserVersion: details.browserFullVersion,
+      os: details.os,
+      osVersion: details.osVersion,
+      device: details.device,
+      ip,
+      ipLocation: toV3IpLocation(geo.ipLocation),
+      firstSeenAt: { global: null, subscription: iso(joined ? undefined : seen?.first_seen_at) ?? iso(ts) },
+      lastSeenAt: { global: null, subscription: iso(joined ? undefined : seen?.last_seen_at) },
     }
   }
 }

@@ -90,6 +90,35 @@ for (const dialect of DIALECTS) {
         assert.equal(other.json.visitorFound, false)
       })
 
+      it('extendedResult adds browser, OS, IP, location, incognito and first/last seen', async () => {
+        const xff = { 'x-forwarded-for': '8.8.8.8' }
+        const c = components({ platform: 'Extended' })
+        const a = await identify({ extendedResult: true, components: c }, xff)
+        assert.equal(a.status, 200)
+        assert.equal(a.json.browserName, 'Chrome')
+        assert.equal(a.json.browserVersion, '131.0.0.0')
+        assert.equal(a.json.os, 'Mac OS X')
+        assert.equal(a.json.osVersion, '10.15.7')
+        assert.equal(a.json.ip, '8.8.8.8')
+        assert.equal(a.json.ipLocation.country.code, 'US')
+        assert.equal(a.json.ipLocation.timezone, 'America/Los_Angeles')
+        assert.equal(a.json.incognito, false)
+        assert.match(a.json.firstSeenAt.subscription, /^\d{4}-\d{2}-\d{2}T/)
+        assert.equal(a.json.firstSeenAt.global, null)
+        assert.equal(a.json.lastSeenAt.subscription, null)
+        const b = await identify({ extendedResult: true, storedId: a.json.storedId, components: c }, xff)
+        assert.equal(b.json.firstSeenAt.subscription, a.json.firstSeenAt.subscription)
+        assert.ok(Date.parse(b.json.lastSeenAt.subscription) >= Date.parse(a.json.firstSeenAt.subscription))
+        const plain = await identify({ storedId: a.json.storedId, components: c })
+        assert.deepEqual(Object.keys(plain.json).sort(), [
+          'confidence',
+          'requestId',
+          'storedId',
+          'visitorFound',
+          'visitorId',
+        ])
+      })
+
       it('a stored identifier keeps the visitor when the fingerprint changes', async () => {
         const a = await identify({
           components: components({ screen: { width: 800, height: 600, colorDepth: 24 } }),

@@ -1,6 +1,8 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely'
 
-// Each migration works unchanged on SQLite and PostgreSQL.
+const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter instanceof PostgresAdapter
+
+// Each migration works on SQLite and PostgreSQL.
 const migrations: Record<string, Migration> = {
   '0001_initial': {
     async up(db: Kysely<any>) {
@@ -36,7 +38,8 @@ const migrations: Record<string, Migration> = {
         .execute()
       await db.schema
         .createTable('visits')
-        .addColumn('request_id', 'text', (c) => c.primaryKey())
+        // Byte order, as on SQLite, so ties in time page the same way whatever the database's locale.
+        .addColumn('request_id', isPostgres(db) ? sql`text collate "C"` : 'text', (c) => c.primaryKey())
         .addColumn('app_id', 'text', (c) => c.notNull())
         .addColumn('visitor_id', 'text', (c) => c.notNull())
         .addColumn('ts', 'bigint', (c) => c.notNull())
@@ -79,7 +82,7 @@ class StaticProvider implements MigrationProvider {
  * kysely_migration table (another install, or a test) would pass for this one's.
  */
 async function migrationTableSchema(db: Kysely<any>): Promise<string | undefined> {
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined
+  if (!isPostgres(db)) return undefined
   const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db)
   const schema = rows[0]?.schema
   if (!schema) throw new Error('PostgreSQL: no schema on the search_path exists to hold the tables')

@@ -21,6 +21,15 @@ export async function visitorExists(
   return row !== undefined
 }
 
+export async function visitorSeen(db: Kysely<Database>, appId: string, visitorId: string) {
+  return db
+    .selectFrom('visitors')
+    .select(['first_seen_at', 'last_seen_at'])
+    .where('app_id', '=', appId)
+    .where('visitor_id', '=', visitorId)
+    .executeTakeFirst()
+}
+
 export async function fingerprintVisitor(
   db: Kysely<Database>,
   appId: string,
