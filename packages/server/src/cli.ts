@@ -1,16 +1,19 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster'
 import { parseArgs } from 'node:util'
-import { ConfigError, loadConfig } from './config.js'
+import { pino } from 'pino'
+import { type Config, ConfigError, loadConfig } from './config.js'
 import { createSightline } from './server.js'
-import { createApp, listApps, rotateSecret } from './store/apps.js'
+import { type CreatedApp, createApp, listApps, rotateSecret } from './store/apps.js'
 import { openDatabase } from './store/db.js'
+import { initDatabase, waitForDatabase } from './store/init.js'
 import { migrateToLatest } from './store/migrations.js'
 
 const HELP = `sightline — self-hosted visitor identification
 
 Usage:
   sightline serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
-                  [--trust-proxy V] [--log-level L] [--db-pool-size N] [--no-demo]
+                  [--trust-proxy V] [--log-level L] [--db-pool-size N] [--workers N] [--no-demo]
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
@@ -19,6 +22,7 @@ Usage:
 Settings (flags win over environment variables):
   PORT (3000)  HOST (0.0.0.0)  SIGHTLINE_DATA_DIR (./data)  DATABASE_URL (SQLite in the data dir)
   DATABASE_POOL_SIZE (10)  TRUST_PROXY (off)  LOG_LEVEL (info)  SIGHTLINE_DEMO (true)
+  SIGHTLINE_WORKERS (1): server processes sharing the port
   GEOIP_CITY_DB / GEOIP_ASN_DB / GEOIP_ISP_DB: optional MaxMind .mmdb files
 `
 
@@ -30,6 +34,7 @@ const SERVE_OPTIONS = {
   'trust-proxy': { type: 'string' },
   'log-level': { type: 'string' },
   'db-pool-size': { type: 'string' },
+  workers: { type: 'string' },
   'no-demo': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -45,19 +50,29 @@ const APPS_OPTIONS = {
 
 class UsageError extends Error {}
 
+function printDemoKeys(demo: CreatedApp | null) {
+  if (!demo) return
+  // Shown once, on stdout only: keys never go to the logs.
+  process.stdout.write(
+    `\nCreated the Demo app (${demo.id}). Its keys are shown only now:\n` +
+      `  public key: ${demo.publicKey}\n  secret key: ${demo.secretKey}\n\n`,
+  )
+}
+
+const shownHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host)
+
 async function serve(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true })
   if (values.help) return void process.stdout.write(HELP)
-  const { 'no-demo': noDemo, help: _help, ...flags } = values
+  const { 'no-demo': noDemo, help: _help, workers: workersFlag, ...flags } = values
   const config = loadConfig(process.env, { ...flags, demo: noDemo ? 'false' : undefined })
-  const s = await createSightline(config)
-  if (s.createdDemo) {
-    // Shown once, on stdout only: keys never go to the logs.
-    process.stdout.write(
-      `\nCreated the Demo app (${s.createdDemo.id}). Its keys are shown only now:\n` +
-        `  public key: ${s.createdDemo.publicKey}\n  secret key: ${s.createdDemo.secretKey}\n\n`,
-    )
-  }
+  const workers = Number(workersFlag ?? process.env.SIGHTLINE_WORKERS ?? 1)
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new UsageError('--workers must be 1..64')
+  if (workers > 1 && cluster.isPrimary) return servePrimary(config, workers)
+  const isWorker = cluster.isWorker
+
+  const s = await createSightline(config, { waitForDatabase: false })
   let closing = false
   const shutdown = (signal: string) => {
     if (closing) return
@@ -73,11 +88,55 @@ async function serve(argv: string[]) {
   }
   process.once('SIGTERM', () => shutdown('SIGTERM'))
   process.once('SIGINT', () => shutdown('SIGINT'))
+  // Listen first: while the database is unreachable /readyz says so and other routes answer 503.
   await s.app.listen({ port: config.port, host: config.host })
-  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
+  await s.ready
+  if (isWorker) return
+  printDemoKeys(s.createdDemo)
   const addr = s.app.server.address()
   const port = typeof addr === 'object' && addr ? addr.port : config.port
-  process.stdout.write(`Sightline is serving at http://${shown}:${port}/ (database: ${s.db.location})\n`)
+  process.stdout.write(
+    `Sightline is serving at http://${shownHost(config.host)}:${port}/ (database: ${s.db.location})\n`,
+  )
+}
+
+/** `--workers N`: migrate and initialise once, then N processes share the port (node:cluster). */
+async function servePrimary(config: Config, workers: number) {
+  const log = pino({ level: config.logLevel })
+  const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 })
+  try {
+    await waitForDatabase(db, log)
+    printDemoKeys((await initDatabase(db, { demo: config.demo })).createdDemo)
+  } finally {
+    await db.close()
+  }
+  let closing = false
+  let listening = 0
+  const fork = () => cluster.fork({ SIGHTLINE_WORKER_OF: String(process.pid) })
+  cluster.on('listening', (_worker, address) => {
+    if (++listening === workers) {
+      process.stdout.write(
+        `Sightline is serving at http://${shownHost(config.host)}:${address.port}/ with ${workers} workers (database: ${db.location})\n`,
+      )
+    }
+  })
+  cluster.on('exit', (worker, code, signal) => {
+    if (closing) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      return
+    }
+    log.error({ pid: worker.process.pid, code, signal }, 'worker died: starting another')
+    fork()
+  })
+  const shutdown = (signal: string) => {
+    if (closing) return
+    closing = true
+    log.info({ signal }, 'shutting down: draining every worker')
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM')
+  }
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+  process.once('SIGINT', () => shutdown('SIGINT'))
+  for (let i = 0; i < workers; i++) fork()
 }
 
 async function apps(argv: string[]) {

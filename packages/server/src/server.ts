@@ -8,18 +8,9 @@ import { healthRoutes } from './http/health.js'
 import { INGEST_BODY_LIMIT, ingestRoutes } from './http/ingest.js'
 import { visitorsV1Routes } from './http/visitors-v1.js'
 import { IdentifyService } from './pipeline.js'
-import {
-  type App,
-  type CreatedApp,
-  countApps,
-  createApp,
-  findAppByPublicKey,
-  findAppBySecretKey,
-} from './store/apps.js'
+import { type App, type CreatedApp, findAppByPublicKey, findAppBySecretKey } from './store/apps.js'
 import { type Db, openDatabase } from './store/db.js'
-import { migrateToLatest } from './store/migrations.js'
-import { getOrInitSetting, getSetting, setSetting } from './store/settings.js'
-import { randomAlnum } from './util/random.js'
+import { type Initialized, initDatabase, waitForDatabase } from './store/init.js'
 
 export interface Sightline {
   app: FastifyInstance
@@ -27,6 +18,8 @@ export interface Sightline {
   geo: GeoResolver
   /** Set when this start created the Demo app (its keys are shown once). */
   createdDemo: CreatedApp | null
+  /** Resolves once the database is reachable, migrated and initialised. */
+  ready: Promise<void>
   close(): Promise<void>
 }
 
@@ -36,6 +29,11 @@ export interface CreateOptions {
   /** Reuse an open database (tests); it is closed with the server. */
   db?: Db
   geo?: GeoResolver
+  /**
+   * false: return at once, with every route but /healthz, /readyz and /agent.js answering 503
+   * until the database is ready (so the server can listen while it waits). Default: wait.
+   */
+  waitForDatabase?: boolean
 }
 
 // Keys travel in headers and, for some SDKs, in the query string: neither is ever logged.
@@ -60,85 +58,96 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
   const db =
     opts.db ??
     openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize })
-  let geo: GeoResolver | undefined = opts.geo
   const ownsGeo = opts.geo === undefined
+  let geo: GeoResolver
   try {
-    await migrateToLatest(db.kysely)
-    geo ??= await openGeo(config.geo)
-    const tokenSecret = await getOrInitSetting(db.kysely, 'token_secret', randomAlnum(48))
-
-    let createdDemo: CreatedApp | null = null
-    if (config.demo && (await countApps(db.kysely)) === 0) {
-      createdDemo = await createApp(db.kysely, { name: 'Demo' })
-      await setSetting(db.kysely, 'demo_app_id', createdDemo.id)
-    }
-    const demoAppId = config.demo ? await getSetting(db.kysely, 'demo_app_id') : null
-    const demoApp = demoAppId
-      ? await db.kysely
-          .selectFrom('apps')
-          .select(['id', 'public_key'])
-          .where('id', '=', demoAppId)
-          .executeTakeFirst()
-      : undefined
-
-    const app = Fastify({
-      // A hop count trusts that many proxies nearest to the server, as proxy-addr does.
-      trustProxy:
-        typeof config.trustProxy === 'number'
-          ? (
-              (hops: number) => (_addr: string, i: number) =>
-                i < hops
-            )(config.trustProxy)
-          : config.trustProxy,
-      bodyLimit: INGEST_BODY_LIMIT,
-      forceCloseConnections: 'idle',
-      logger:
-        opts.logger === false
-          ? false
-          : {
-              level: config.logLevel,
-              redact: ['req.headers.auth', 'req.headers.authorization', 'req.headers["auth-api-key"]'],
-              serializers: {
-                req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
-              },
-            },
-    })
-    installErrorHandling(app)
-    const script = loadAgentScript()
-    const identify = new IdentifyService(db.kysely, geo, tokenSecret)
-    await app.register(healthRoutes, { db, geo })
-    await app.register(agentScriptRoutes, { script })
-    await app.register(ingestRoutes, { identify, findApp: appCache(db) })
-    await app.register(visitorsV1Routes, {
-      db: db.kysely,
-      findAppBySecret: (key: string) => findAppBySecretKey(db.kysely, key),
-    })
-    if (demoApp) {
-      await app.register(demoRoutes, {
-        db: db.kysely,
-        appId: demoApp.id,
-        publicKey: demoApp.public_key,
-        agentPath: '/agent.js',
-      })
-    } else {
-      app.get('/', async () => ({ name: 'sightline', docs: 'see README.md', health: '/healthz' }))
-    }
-
-    const openGeoResolver = geo
-    return {
-      app,
-      db,
-      geo: openGeoResolver,
-      createdDemo,
-      async close() {
-        await app.close()
-        await db.close()
-        if (ownsGeo) openGeoResolver.close()
-      },
-    }
+    geo = opts.geo ?? (await openGeo(config.geo))
   } catch (err) {
-    if (ownsGeo) geo?.close()
     await db.close()
     throw err
   }
+
+  const app = Fastify({
+    // A hop count trusts that many proxies nearest to the server, as proxy-addr does.
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (
+            (hops: number) => (_addr: string, i: number) =>
+              i < hops
+          )(config.trustProxy)
+        : config.trustProxy,
+    bodyLimit: INGEST_BODY_LIMIT,
+    forceCloseConnections: 'idle',
+    logger:
+      opts.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            redact: ['req.headers.auth', 'req.headers.authorization', 'req.headers["auth-api-key"]'],
+            serializers: {
+              req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+            },
+          },
+  })
+
+  let state: (Initialized & { identify: IdentifyService }) | null = null
+  const startup: { waitingFor: string | null } = { waitingFor: 'database' }
+  const ALWAYS = new Set(['/healthz', '/readyz', '/agent.js'])
+  app.addHook('onRequest', async (req, reply) => {
+    if (state || ALWAYS.has(req.url.split('?')[0] ?? '')) return
+    reply.header('retry-after', '5')
+    const message = 'Sightline is starting: waiting for the database'
+    return reply
+      .code(503)
+      .send(req.url.startsWith('/v1/visitors') ? { message } : { error: { code: 'StateNotReady', message } })
+  })
+  installErrorHandling(app)
+  const script = loadAgentScript()
+  await app.register(healthRoutes, { db, geo, startup })
+  await app.register(agentScriptRoutes, { script })
+  await app.register(ingestRoutes, { identify: () => state!.identify, findApp: appCache(db) })
+  await app.register(visitorsV1Routes, {
+    db: db.kysely,
+    findAppBySecret: (key: string) => findAppBySecretKey(db.kysely, key),
+  })
+  await app.register(demoRoutes, {
+    db: db.kysely,
+    demo: () => state?.demoApp ?? null,
+    agentPath: '/agent.js',
+  })
+
+  const ready = (async () => {
+    await waitForDatabase(db, app.log, (err) => {
+      startup.waitingFor = `database (${err.message})`
+    })
+    const init = await initDatabase(db, { demo: config.demo })
+    state = { ...init, identify: new IdentifyService(db.kysely, geo, init.tokenSecret) }
+    startup.waitingFor = null
+  })()
+
+  const sightline: Sightline = {
+    app,
+    db,
+    geo,
+    get createdDemo() {
+      return state?.createdDemo ?? null
+    },
+    ready,
+    async close() {
+      await app.close()
+      await db.close()
+      if (ownsGeo) geo.close()
+    },
+  }
+  if (opts.waitForDatabase !== false) {
+    try {
+      await ready
+    } catch (err) {
+      await sightline.close()
+      throw err
+    }
+  } else {
+    ready.catch(() => {}) // the caller awaits `ready` and handles its failure
+  }
+  return sightline
 }

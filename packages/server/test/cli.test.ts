@@ -130,8 +130,8 @@ describe('sightline CLI', () => {
       req.write(body.slice(0, 20))
       setTimeout(() => {
         first.child.kill('SIGTERM')
-        setTimeout(() => req.end(body.slice(20)), 300)
-      }, 200)
+        setTimeout(() => req.end(body.slice(20)), 500)
+      }, 1000)
     })
     const done = await answer
     assert.equal(done.status, 200, done.body)

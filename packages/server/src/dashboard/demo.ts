@@ -7,8 +7,8 @@ import { findVisit } from '../store/visits.js'
 
 export interface DemoOptions {
   db: Kysely<Database>
-  appId: string
-  publicKey: string
+  /** The Demo app, or null when there is none (`--no-demo`, or it was deleted). */
+  demo: () => { id: string; publicKey: string } | null
   agentPath: string
 }
 
@@ -104,10 +104,14 @@ footer{padding:0 32px 28px;color:var(--mute);font-size:12px}a{color:var(--acc)}
 
 /** The demo page and its history feed, for the Demo app only. */
 export async function demoRoutes(app: FastifyInstance, opts: DemoOptions) {
-  const html = demoPage(opts.publicKey, opts.agentPath)
-  app.get('/', (_req, reply) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html),
-  )
+  let html: { key: string; page: string } | null = null
+  app.get('/', (_req, reply) => {
+    const demo = opts.demo()
+    if (!demo) return reply.send({ name: 'sightline', docs: 'see README.md', health: '/healthz' })
+    if (html?.key !== demo.publicKey)
+      html = { key: demo.publicKey, page: demoPage(demo.publicKey, opts.agentPath) }
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html.page)
+  })
 
   // The page proves it made the identification by naming its requestId, so ids alone read nothing.
   app.get<{ Querystring: { visitorId: string; requestId: string } }>(
@@ -126,11 +130,13 @@ export async function demoRoutes(app: FastifyInstance, opts: DemoOptions) {
       },
     },
     async (req) => {
-      const visit = await findVisit(opts.db, opts.appId, req.query.requestId)
+      const demo = opts.demo()
+      if (!demo) throw new HttpError(404, 'NotFound', 'there is no Demo app')
+      const visit = await findVisit(opts.db, demo.id, req.query.requestId)
       if (!visit || visit.visitor_id !== req.query.visitorId) {
         throw new HttpError(404, 'NotFound', 'no such identification in the Demo app')
       }
-      return (await visitorHistory(opts.db, opts.appId, req.query.visitorId, { limit: 20 })) ?? []
+      return (await visitorHistory(opts.db, demo.id, req.query.visitorId, { limit: 20 })) ?? []
     },
   )
 }

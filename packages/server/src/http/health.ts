@@ -3,12 +3,16 @@ import type { GeoResolver } from '../enrich/geo.js'
 import type { Db } from '../store/db.js'
 import { pendingMigrations, ping } from '../store/migrations.js'
 
-export async function healthRoutes(app: FastifyInstance, opts: { db: Db; geo: GeoResolver }) {
+export async function healthRoutes(
+  app: FastifyInstance,
+  opts: { db: Db; geo: GeoResolver; startup: { waitingFor: string | null } },
+) {
   app.get('/healthz', async () => ({ status: 'ok' }))
 
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, unknown> = {}
-    let ready = true
+    let ready = opts.startup.waitingFor === null
+    if (!ready) checks.startup = { ok: false, waitingFor: opts.startup.waitingFor }
     try {
       await ping(opts.db.kysely)
       checks.database = { ok: true, dialect: opts.db.dialect }

@@ -49,7 +49,7 @@ interface IngestBody {
 }
 
 export interface IngestOptions {
-  identify: IdentifyService
+  identify: () => IdentifyService
   findApp(publicKey: string): Promise<App | null>
 }
 
@@ -112,7 +112,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions) {
       if (body.tag !== undefined && JSON.stringify(body.tag).length > TAG_LIMIT) {
         throw new HttpError(400, 'RequestCannotBeParsed', `invalid body.tag: over ${TAG_LIMIT} bytes as JSON`)
       }
-      return opts.identify.identify(body, {
+      return opts.identify().identify(body, {
         app: found,
         ip: req.ip,
         headerUserAgent: req.headers['user-agent'],
