@@ -13,7 +13,8 @@ const HELP = `sightline — self-hosted visitor identification
 
 Usage:
   sightline serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
-                  [--trust-proxy V] [--log-level L] [--db-pool-size N] [--workers N] [--no-demo]
+                  [--trust-proxy V] [--log-level L] [--db-pool-size N] [--workers N]
+                  [--retention-days N] [--no-demo]
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
@@ -23,6 +24,7 @@ Settings (flags win over environment variables):
   PORT (3000)  HOST (0.0.0.0)  SIGHTLINE_DATA_DIR (./data)  DATABASE_URL (SQLite in the data dir)
   DATABASE_POOL_SIZE (10)  TRUST_PROXY (off)  LOG_LEVEL (info)  SIGHTLINE_DEMO (true)
   SIGHTLINE_WORKERS (1): server processes sharing the port
+  SIGHTLINE_RETENTION_DAYS (keep all): forget visits older than this
   GEOIP_CITY_DB / GEOIP_ASN_DB / GEOIP_ISP_DB: optional MaxMind .mmdb files
 `
 
@@ -35,6 +37,7 @@ const SERVE_OPTIONS = {
   'log-level': { type: 'string' },
   'db-pool-size': { type: 'string' },
   workers: { type: 'string' },
+  'retention-days': { type: 'string' },
   'no-demo': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const

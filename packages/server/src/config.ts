@@ -13,6 +13,8 @@ export interface Config {
   geo: { cityDb?: string | undefined; asnDb?: string | undefined; ispDb?: string | undefined }
   /** Create a "Demo" app on an empty database and serve the demo page at `/`. */
   demo: boolean
+  /** Forget visits older than this many days; null: keep everything. */
+  retentionDays: number | null
 }
 
 export class ConfigError extends Error {}
@@ -48,7 +50,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
   const pool = Number(pick('db-pool-size', 'DATABASE_POOL_SIZE') ?? 10)
   if (!Number.isInteger(pool) || pool < 1)
     throw new ConfigError('DATABASE_POOL_SIZE must be a positive integer')
+  const retentionRaw = pick('retention-days', 'SIGHTLINE_RETENTION_DAYS')
+  const retentionDays = retentionRaw === undefined || retentionRaw === '' ? null : Number(retentionRaw)
+  if (retentionDays !== null && !(Number.isInteger(retentionDays) && retentionDays >= 1)) {
+    throw new ConfigError('SIGHTLINE_RETENTION_DAYS must be a whole number of days, at least 1')
+  }
   return {
+    retentionDays,
     port: parsePort(pick('port', 'PORT'), 3000),
     host: pick('host', 'HOST') ?? '0.0.0.0',
     dataDir: path.resolve(pick('data-dir', 'SIGHTLINE_DATA_DIR') ?? './data'),

@@ -11,6 +11,7 @@ import { IdentifyService } from './pipeline.js'
 import { type App, type CreatedApp, findAppByPublicKey, findAppBySecretKey } from './store/apps.js'
 import { type Db, openDatabase } from './store/db.js'
 import { type Initialized, initDatabase, waitForDatabase } from './store/init.js'
+import { startMaintenance } from './store/partitions.js'
 
 export interface Sightline {
   app: FastifyInstance
@@ -34,6 +35,8 @@ export interface CreateOptions {
    * until the database is ready (so the server can listen while it waits). Default: wait.
    */
   waitForDatabase?: boolean
+  /** false: no partition upkeep or retention timer (tests that drive it themselves). */
+  maintenance?: boolean
 }
 
 // Keys travel in headers and, for some SDKs, in the query string: neither is ever logged.
@@ -91,6 +94,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
   })
 
   let state: (Initialized & { identify: IdentifyService }) | null = null
+  let maintenance: ReturnType<typeof startMaintenance> | null = null
   const startup: { waitingFor: string | null } = { waitingFor: 'database' }
   const ALWAYS = new Set(['/healthz', '/readyz', '/agent.js'])
   app.addHook('onRequest', async (req, reply) => {
@@ -123,6 +127,14 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     const init = await initDatabase(db, { demo: config.demo })
     state = { ...init, identify: new IdentifyService(db.kysely, geo, init.tokenSecret) }
     startup.waitingFor = null
+    if (opts.maintenance !== false) {
+      maintenance = startMaintenance(
+        db.kysely,
+        { postgres: db.dialect === 'postgres', retentionDays: config.retentionDays },
+        app.log,
+      )
+      if (config.retentionDays !== null) await maintenance.run()
+    }
   })()
 
   const sightline: Sightline = {
@@ -134,6 +146,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     },
     ready,
     async close() {
+      maintenance?.stop()
       await app.close()
       await db.close()
       if (ownsGeo) geo.close()

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { sql } from 'kysely'
 import { createApp } from '../src/store/apps.js'
 import type { Db } from '../src/store/db.js'
 import { LATEST_MIGRATION, migrateToLatest, pendingMigrations } from '../src/store/migrations.js'
+import { applyRetention, ensurePartitions, monthStartMicros, partitionName } from '../src/store/partitions.js'
 import {
   claimFingerprint,
   findVisit,
   insertVisit,
   listVisitorVisits,
+  touchVisitor,
   type VisitRow,
 } from '../src/store/visits.js'
 import { DIALECTS, dialectName, openTestDb } from './helpers.js'
@@ -95,6 +98,70 @@ for (const dialect of DIALECTS) {
         older.map((v) => v.ts),
         [ts],
       )
+    })
+
+    const visitAt = (ms: number, id: string, visitorId: string): VisitRow => ({
+      request_id: `${ms}.${id}`,
+      app_id: appId,
+      visitor_id: visitorId,
+      ts: ms * 1000 + 123,
+      fingerprint: 'e'.repeat(32),
+      url: 'https://shop.example/',
+      ip: '127.0.0.1',
+      tag: null,
+      linked_id: null,
+      ip_location: null,
+      visitor_details: '{}',
+      components: '{}',
+      identification: '{}',
+      bot: '{}',
+    })
+
+    it('retention forgets old visits, visitors and fingerprints, and keeps recent ones', async () => {
+      const now = Date.now()
+      const day = 86_400_000
+      if (dialect === 'postgres') {
+        // Partitions for the last 14 months; a visit older than all of them lands in visits_default.
+        await ensurePartitions(db.kysely, now, 14, 2)
+      }
+      const old = visitAt(now - 400 * day, 'OldOne', 'retention-old')
+      const recent = visitAt(now - 2 * day, 'NewOne', 'retention-new')
+      const ancient = visitAt(now - 900 * day, 'Ancien', 'retention-old')
+      for (const v of [old, recent, ancient]) await insertVisit(db.kysely, v)
+      await touchVisitor(db.kysely, appId, 'retention-old', old.ts)
+      await touchVisitor(db.kysely, appId, 'retention-new', recent.ts)
+      await claimFingerprint(db.kysely, appId, 'a'.repeat(32), 'retention-old', old.ts)
+      if (dialect === 'postgres') {
+        const where = await sql<{ part: string }>`select tableoid::regclass::text as part from visits
+          where request_id in (${old.request_id}, ${recent.request_id}, ${ancient.request_id}) order by ts`.execute(
+          db.kysely,
+        )
+        assert.deepEqual(
+          where.rows.map((r) => r.part.replace(/^.*\./, '')),
+          [
+            'visits_default',
+            partitionName(monthStartMicros(old.ts / 1000)),
+            partitionName(monthStartMicros(recent.ts / 1000)),
+          ],
+        )
+      }
+      const r = await applyRetention(db.kysely, dialect === 'postgres', 30, now)
+      assert.equal(await findVisit(db.kysely, appId, old.request_id), undefined)
+      assert.ok(await findVisit(db.kysely, appId, recent.request_id))
+      assert.equal(r.deletedVisitors, 1)
+      assert.equal(r.deletedFingerprints, 1)
+      if (dialect === 'postgres') {
+        // Whole partitions only: the 400-day-old month went; visits_default is never dropped.
+        assert.ok(r.droppedPartitions.includes(partitionName(monthStartMicros(old.ts / 1000))))
+        assert.ok(!r.droppedPartitions.includes('visits_default'))
+        assert.ok(!r.droppedPartitions.includes(partitionName(monthStartMicros(now))))
+      } else {
+        // These two, and the round-trip test's visits from 2024.
+        assert.equal(r.deletedVisits, 4)
+        assert.equal(await findVisit(db.kysely, appId, ancient.request_id), undefined)
+        const left = await db.kysely.selectFrom('visits').select('ts').execute()
+        assert.ok(left.every((v) => v.ts >= (now - 30 * day) * 1000))
+      }
     })
   })
 }

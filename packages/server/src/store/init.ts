@@ -3,6 +3,7 @@ import { randomAlnum } from '../util/random.js'
 import { type CreatedApp, countApps, createApp } from './apps.js'
 import type { Db } from './db.js'
 import { migrateToLatest, ping } from './migrations.js'
+import { ensurePartitions } from './partitions.js'
 import { getOrInitSetting, getSetting, setSetting } from './settings.js'
 
 export interface Initialized {
@@ -57,6 +58,7 @@ export async function waitForDatabase(
 /** Migrations, the token secret, and on an empty database the Demo app. Safe to run from several processes. */
 export async function initDatabase(db: Db, opts: { demo: boolean }): Promise<Initialized> {
   await migrateToLatest(db.kysely)
+  if (db.dialect === 'postgres') await ensurePartitions(db.kysely, Date.now())
   const tokenSecret = await getOrInitSetting(db.kysely, 'token_secret', randomAlnum(48))
   let createdDemo: CreatedApp | null = null
   if (opts.demo && (await countApps(db.kysely)) === 0) {

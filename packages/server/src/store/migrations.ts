@@ -36,10 +36,13 @@ const migrations: Record<string, Migration> = {
         .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('fingerprints_pk', ['app_id', 'fingerprint'])
         .execute()
-      await db.schema
+      const pg = isPostgres(db)
+      let visits = db.schema
         .createTable('visits')
         // Byte order, as on SQLite, so ties in time page the same way whatever the database's locale.
-        .addColumn('request_id', isPostgres(db) ? sql`text collate "C"` : 'text', (c) => c.primaryKey())
+        .addColumn('request_id', pg ? sql`text collate "C"` : 'text', (c) =>
+          pg ? c.notNull() : c.primaryKey(),
+        )
         .addColumn('app_id', 'text', (c) => c.notNull())
         .addColumn('visitor_id', 'text', (c) => c.notNull())
         .addColumn('ts', 'bigint', (c) => c.notNull())
@@ -53,7 +56,17 @@ const migrations: Record<string, Migration> = {
         .addColumn('components', 'text', (c) => c.notNull())
         .addColumn('identification', 'text', (c) => c.notNull())
         .addColumn('bot', 'text', (c) => c.notNull())
-        .execute()
+      if (pg) {
+        // Monthly range partitions on ts (store/partitions.ts keeps them ahead of time; retention drops
+        // whole ones). A partitioned table's keys must contain the partition key, hence (request_id, ts);
+        // a request id carries its millisecond, so lookups by it still prune to one partition.
+        visits = visits
+          .addPrimaryKeyConstraint('visits_pk', ['request_id', 'ts'])
+          .modifyEnd(sql`partition by range (ts)`)
+      }
+      await visits.execute()
+      if (pg) await sql`create table visits_default partition of visits default`.execute(db)
+      else await db.schema.createIndex('visits_ts').on('visits').column('ts').execute()
       await db.schema
         .createIndex('visits_visitor_ts')
         .on('visits')

@@ -1,0 +1,124 @@
+import { type Kysely, sql } from 'kysely'
+import type { Database } from './schema.js'
+
+const US_PER_DAY = 86_400_000_000
+
+/** The first instant (µs) of the UTC month `offset` months after the one holding `ms`. */
+export function monthStartMicros(ms: number, offset = 0): number {
+  const d = new Date(ms)
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + offset, 1) * 1000
+}
+
+export const partitionName = (startUs: number) => {
+  const d = new Date(startUs / 1000)
+  return `visits_p${d.getUTCFullYear()}_${String(d.getUTCMonth() + 1).padStart(2, '0')}`
+}
+
+/**
+ * PostgreSQL only: monthly partitions of `visits` from `back` months ago to `ahead` months ahead.
+ * Rows outside every partition land in visits_default, so an insert never fails for want of one.
+ */
+export async function ensurePartitions(db: Kysely<Database>, nowMs: number, back = 12, ahead = 2) {
+  const created: string[] = []
+  for (let i = -back; i <= ahead; i++) {
+    const from = monthStartMicros(nowMs, i)
+    const to = monthStartMicros(nowMs, i + 1)
+    const name = partitionName(from)
+    const exists = await sql<{ n: number }>`select count(*)::int as n from pg_tables
+      where schemaname = current_schema() and tablename = ${name}`.execute(db)
+    if (exists.rows[0]?.n) continue
+    try {
+      await sql`create table if not exists ${sql.id(name)} partition of visits
+        for values from (${sql.lit(from)}) to (${sql.lit(to)})`.execute(db)
+      created.push(name)
+    } catch (err) {
+      // Another process created it a moment ago, or visits_default already holds rows of that month
+      // (then they stay there, still served): neither stops the server.
+      if (!/already exists|would be violated/i.test((err as Error).message)) throw err
+    }
+  }
+  return created
+}
+
+/** Keeps partitions ahead of time and applies retention: at start and then every `everyMs`. */
+export function startMaintenance(
+  db: Kysely<Database>,
+  opts: { postgres: boolean; retentionDays: number | null; everyMs?: number },
+  log: { info(o: object, m: string): void; error(o: object, m: string): void },
+) {
+  const run = async () => {
+    try {
+      if (opts.postgres) {
+        const created = await ensurePartitions(db, Date.now())
+        if (created.length) log.info({ created }, 'created visit partitions')
+      }
+      if (opts.retentionDays !== null) {
+        const r = await applyRetention(db, opts.postgres, opts.retentionDays, Date.now())
+        if (r.droppedPartitions.length || r.deletedVisits || r.deletedVisitors)
+          log.info({ ...r }, 'retention applied')
+      }
+    } catch (err) {
+      log.error({ err }, 'maintenance failed; will try again')
+    }
+  }
+  const timer = setInterval(run, opts.everyMs ?? 3_600_000)
+  timer.unref()
+  return { run, stop: () => clearInterval(timer) }
+}
+
+export interface RetentionResult {
+  droppedPartitions: string[]
+  deletedVisits: number
+  deletedVisitors: number
+  deletedFingerprints: number
+}
+
+/**
+ * Forgets what is older than `days`. PostgreSQL drops whole monthly partitions once every row in them
+ * is past the cutoff (so a visit is kept at least `days`, at most `days` plus a month); SQLite deletes
+ * rows in batches. Visitors and fingerprints not seen since the cutoff go too.
+ */
+export async function applyRetention(
+  db: Kysely<Database>,
+  postgres: boolean,
+  days: number,
+  nowMs: number,
+  batch = 5000,
+): Promise<RetentionResult> {
+  const cutoff = nowMs * 1000 - days * US_PER_DAY
+  const result: RetentionResult = {
+    droppedPartitions: [],
+    deletedVisits: 0,
+    deletedVisitors: 0,
+    deletedFingerprints: 0,
+  }
+  if (postgres) {
+    const parts = await sql<{ name: string; bound: string }>`
+      select c.relname as name, pg_get_expr(c.relpartbound, c.oid) as bound
+      from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+      join pg_namespace n on n.oid = p.relnamespace
+      where p.relname = 'visits' and n.nspname = current_schema()`.execute(db)
+    for (const { name, bound } of parts.rows) {
+      const upper = /TO \('?(-?\d+)'?\)/.exec(bound)?.[1]
+      if (upper !== undefined && Number(upper) <= cutoff) {
+        await sql`drop table if exists ${sql.id(name)}`.execute(db)
+        result.droppedPartitions.push(name)
+      }
+    }
+  } else {
+    for (;;) {
+      const r =
+        await sql`delete from visits where rowid in (select rowid from visits where ts < ${cutoff} limit ${batch})`.execute(
+          db,
+        )
+      const n = Number(r.numAffectedRows ?? 0)
+      result.deletedVisits += n
+      if (n < batch) break
+    }
+  }
+  const visitors = await db.deleteFrom('visitors').where('last_seen_at', '<', cutoff).executeTakeFirst()
+  result.deletedVisitors = Number(visitors.numDeletedRows)
+  const fps = await db.deleteFrom('fingerprints').where('last_seen_at', '<', cutoff).executeTakeFirst()
+  result.deletedFingerprints = Number(fps.numDeletedRows)
+  return result
+}
