@@ -71,3 +71,25 @@ export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: str
 }
 
 export const fmt = (n: number, digits = 1) => n.toFixed(digits)
+
+/** A fresh PostgreSQL schema for one benchmark run; `url` points the server's search_path at it. */
+export async function createPgSchema(
+  base = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+) {
+  const { default: pg } = await import('pg')
+  const schema = `sightline_bench_${Math.random().toString(36).slice(2, 10)}`
+  const client = new pg.Client({ connectionString: base })
+  await client.connect()
+  await client.query(`create schema "${schema}"`)
+  await client.end()
+  return {
+    schema,
+    url: `${base}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    async drop() {
+      const c = new pg.Client({ connectionString: base })
+      await c.connect()
+      await c.query(`drop schema if exists "${schema}" cascade`)
+      await c.end()
+    },
+  }
+}

@@ -360,6 +360,35 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(times, [...times].sort().reverse())
       })
 
+      it('GET /v1/visits/:requestId explains one identification', async () => {
+        const first = await identify({ tag: 't1', components: components({ platform: 'Detail' }) })
+        const second = await identify({
+          storedId: null,
+          linkedId: 'user-9',
+          components: components({ platform: 'Detail' }),
+        })
+        const res = await fetch(`${s.url}/v1/visits/${second.json.requestId}`, {
+          headers: { auth: s.secretKey },
+        })
+        assert.equal(res.status, 200)
+        const v = (await res.json()) as any
+        assert.equal(v.requestId, second.json.requestId)
+        assert.equal(v.visitorId, first.json.visitorId)
+        assert.equal(v.linkedId, 'user-9')
+        assert.equal(v.identification.path, 'fingerprint')
+        assert.ok(v.identification.reasons.includes('exact fingerprint match'))
+        assert.equal(typeof v.bot.botProbability, 'number')
+        assert.ok(Array.isArray(v.bot.reasons))
+        assert.equal(v.components.platform.value, 'Detail')
+        const other = await createApp(s.sl.db.kysely, { name: 'Detail reader' })
+        const foreign = await fetch(`${s.url}/v1/visits/${second.json.requestId}`, {
+          headers: { auth: other.secretKey },
+        })
+        assert.equal(foreign.status, 404)
+        assert.deepEqual(await foreign.json(), { message: `RequestID ${second.json.requestId} not found` })
+        assert.equal((await fetch(`${s.url}/v1/visits/${second.json.requestId}`)).status, 401)
+      })
+
       it('pages with limit and before', async () => {
         let storedId: string | null = null
         let visitorId = ''

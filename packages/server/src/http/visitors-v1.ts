@@ -70,12 +70,50 @@ export async function visitorHistory(
   return rows.map(toV1Visit)
 }
 
+/**
+ * Everything Sightline knows about one identification: the spec's fields, plus why it matched
+ * (identification path, confidence, reasons), the bot verdict with its signals, and the raw signals.
+ */
+export function toVisitDetail(row: VisitRow) {
+  return {
+    requestId: row.request_id,
+    ...toV1Visit(row),
+    linkedId: row.linked_id,
+    identification: JSON.parse(row.identification) as unknown,
+    bot: JSON.parse(row.bot) as unknown,
+    userAgentDetails: JSON.parse(row.visitor_details) as unknown,
+    components: JSON.parse(row.components) as unknown,
+  }
+}
+
 export interface V1Options {
   db: Kysely<Database>
   findAppBySecret(secret: string): Promise<App | null>
 }
 
 export async function visitorsV1Routes(app: FastifyInstance, opts: V1Options) {
+  const authorize = async (auth: string | string[] | undefined) => {
+    const key = Array.isArray(auth) ? auth[0] : auth
+    if (!key) throw new HttpError(401, 'TokenRequired', 'Auth header with a secret key is required')
+    const found = await opts.findAppBySecret(key)
+    if (!found) throw new HttpError(403, 'TokenNotFound', 'secret key not found')
+    return found
+  }
+
+  app.get<{ Params: { requestId: string } }>(
+    '/v1/visits/:requestId',
+    {
+      config: { errorShape: 'message' },
+      schema: { params: { type: 'object', properties: { requestId: { type: 'string', maxLength: 64 } } } },
+    },
+    async (req, reply) => {
+      const found = await authorize(req.headers.auth)
+      const row = await findVisit(opts.db, found.id, req.params.requestId)
+      if (!row) return reply.code(404).send({ message: `RequestID ${req.params.requestId} not found` })
+      return toVisitDetail(row)
+    },
+  )
+
   app.get<{ Params: { id: string }; Querystring: HistoryQuery }>(
     '/v1/visitors/:id',
     {
@@ -92,11 +130,7 @@ export async function visitorsV1Routes(app: FastifyInstance, opts: V1Options) {
       },
     },
     async (req, reply) => {
-      const auth = req.headers.auth
-      const key = Array.isArray(auth) ? auth[0] : auth
-      if (!key) throw new HttpError(401, 'TokenRequired', 'Auth header with a secret key is required')
-      const found = await opts.findAppBySecret(key)
-      if (!found) throw new HttpError(403, 'TokenNotFound', 'secret key not found')
+      const found = await authorize(req.headers.auth)
       const history = await visitorHistory(opts.db, found.id, req.params.id, req.query)
       if (history === null) {
         return reply.code(404).send({ message: `VisitorID ${req.params.id} not found` })
