@@ -25,6 +25,11 @@ export async function collect({
   const pending: Promise<void>[] = []
   let lastYield = now()
   for (const name of Object.keys(sources)) {
+    // Yield between sources once ~16 ms have passed (never after the last one).
+    if (now() - lastYield > 16) {
+      await yieldTask()
+      lastYield = now()
+    }
     const start = now()
     const done = (c: Omit<Component, 'duration'>) => {
       out[name] = { ...c, duration: round(now() - start) } as Component
@@ -41,10 +46,6 @@ export async function collect({
       } else done({ value: json(result) })
     } catch (e) {
       done({ error: errorMessage(e) })
-    }
-    if (now() - lastYield > 16) {
-      await yieldTask()
-      lastYield = now()
     }
   }
   await Promise.all(pending)

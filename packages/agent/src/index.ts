@@ -1,4 +1,4 @@
-import { collect } from './collect.js'
+import { type Components, collect } from './collect.js'
 import { restore, save } from './persist.js'
 import { withTimeout } from './util.js'
 
@@ -53,15 +53,39 @@ export function errorFor(status: number, body: unknown): string {
   return (typeof error?.message === 'string' && error.message) || ERROR_GENERAL_SERVER_FAILURE
 }
 
-/** Prepares an agent. Never rejects; problems surface from get(). */
+/** How long (ms) get() reuses a collection that load() or an earlier get() started. */
+export const REUSE_MS = 5000
+/** Events after which earlier signals may be out of date. */
+const CHANGES = ['resize', 'orientationchange', 'languagechange']
+
+/**
+ * Prepares an agent and starts collecting right away, so that get() finds the slow sources done or
+ * nearly done. Never rejects; problems surface from get().
+ */
 export async function load(options: LoadOptions): Promise<Agent> {
   const apiKey = options?.apiKey
   const endpoint = String(options?.endpoint ?? '').replace(/\/+$/, '')
   // Read (and repair) the stored id once, in the background; get() keeps it current.
   let stored = restore()
+  let collecting: Promise<Components> | undefined
+  let started = 0
+  /** The collection in flight or just done, if it started less than REUSE_MS ago; else a new one. */
+  const components = () => {
+    if (!collecting || performance.now() - started > REUSE_MS) {
+      started = performance.now()
+      collecting = collect()
+    }
+    return collecting
+  }
+  if (apiKey) {
+    try {
+      for (const e of CHANGES) addEventListener(e, () => (collecting = undefined), { passive: true })
+    } catch {}
+    components()
+  }
 
   async function identify(o: GetOptions, signal?: AbortSignal): Promise<GetResult> {
-    const [storedId, components] = await Promise.all([stored, collect()])
+    const [storedId, collected] = await Promise.all([stored, components()])
     const body = {
       v: 1,
       apiKey,
@@ -71,7 +95,7 @@ export async function load(options: LoadOptions): Promise<Agent> {
       tag: o.tag,
       linkedId: o.linkedId,
       extendedResult: o.extendedResult || undefined,
-      components,
+      components: collected,
     }
     let res: Response
     try {
@@ -91,7 +115,8 @@ export async function load(options: LoadOptions): Promise<Agent> {
     const { storedId: next, ...result } = answer
     if (next) {
       stored = Promise.resolve(next)
-      await save(next)
+      // Cookie and localStorage now; IndexedDB finishes in the background.
+      save(next)
     }
     return result
   }

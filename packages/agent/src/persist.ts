@@ -76,12 +76,15 @@ const writeIdb = (id: string) =>
     () => undefined,
   )
 
-/** Writes `id` everywhere; resolves when done or given up, never rejects. */
-export async function save(id: string): Promise<void> {
-  if (!valid(id)) return
+/**
+ * Writes `id` everywhere: the cookie and localStorage at once, IndexedDB by the time the promise resolves
+ * (or gives up). Never rejects.
+ */
+export function save(id: string): Promise<void> {
+  if (!valid(id)) return Promise.resolve()
   writeCookie(id)
   writeLocal(id)
-  await writeIdb(id)
+  return writeIdb(id)
 }
 
 /** Reads all three places; whichever survived restores the others. Never rejects. */

@@ -187,6 +187,43 @@ describe('agent in Chromium', () => {
     await page.context().close()
   })
 
+  test('load() starts collecting; get() reuses that collection until the page changes', async () => {
+    stub.seen.length = 0
+    const page = await open({ viewport: null })
+    const timing = await page.evaluate(async (endpoint) => {
+      const w = window as any
+      const start = performance.now()
+      w.agent = await Sightline.load({ apiKey: 'pk_test', endpoint })
+      // Past the slow sources' waits: get() must not start them again.
+      await new Promise((r) => setTimeout(r, 150))
+      const before = performance.now()
+      await w.agent.get()
+      await w.agent.get()
+      return { load: performance.now() - start, gets: performance.now() - before }
+    }, stub.url)
+    const [a, b] = stub.seen.map((s) => s.body.components)
+    assert.ok(a && b)
+    assert.deepEqual(b, a, 'the second get() sends the same collection')
+    // Every source stays within its 1000 ms budget (durations are wall-clock, so a busy machine inflates them).
+    for (const [name, c] of Object.entries(a as Record<string, { duration: number; error?: string }>)) {
+      assert.ok(c.duration < 1000, `${name}: ${c.duration} ms`)
+      assert.notEqual(c.error, 'timeout', name)
+    }
+    assert.ok(timing.gets < 1000, `two get() took ${timing.gets} ms`)
+
+    // A window resize makes the next get() collect again.
+    const cdp = await page.context().newCDPSession(page)
+    const { windowId } = await cdp.send('Browser.getWindowForTarget')
+    const width = await page.evaluate(() => innerWidth)
+    await cdp.send('Browser.setWindowBounds', { windowId, bounds: { width: 640, height: 480 } })
+    await page.waitForFunction((w) => innerWidth !== w, width)
+    await page.evaluate(() => (window as any).agent.get())
+    const c = stub.seen[2]!.body.components
+    assert.notDeepEqual(c.viewport, a.viewport)
+    assert.equal(c.viewport.value.innerWidth, await page.evaluate(() => innerWidth))
+    await page.context().close()
+  })
+
   test('get() errors use the commercial messages', async () => {
     const dead = createServer()
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r))

@@ -70,3 +70,28 @@ test('load() without apiKey resolves; get() rejects with "API key required"', as
   const agent = await load({} as never)
   await assert.rejects(agent.get(), { message: 'API key required' })
 })
+
+test('speechVoices waits at most ~50 ms, and only when voices are missing and can still arrive', async () => {
+  const { speechVoices } = await import('../src/sources/speechVoices.js')
+  const g = globalThis as { window?: unknown }
+  const had = 'window' in g
+  const synth = (extra: object) => ({ getVoices: () => [], addEventListener() {}, ...extra })
+  const time = async (speechSynthesis: object) => {
+    g.window = { speechSynthesis }
+    const start = performance.now()
+    const value = await speechVoices()
+    return { value, ms: performance.now() - start }
+  }
+  try {
+    const waits = await time(synth({ onvoiceschanged: null }))
+    assert.deepEqual(waits.value, { count: 0, local: 0 })
+    assert.ok(waits.ms >= 45 && waits.ms < 150, `${waits.ms} ms`)
+    assert.ok((await time(synth({}))).ms < 10, 'no onvoiceschanged: no wait')
+    const voices = [{ localService: true }, { localService: false }]
+    const ready = await time({ ...synth({ onvoiceschanged: null }), getVoices: () => voices })
+    assert.ok(ready.ms < 10, 'voices already there: no wait')
+    assert.deepEqual(ready.value, { count: 2, local: 1 })
+  } finally {
+    if (!had) delete g.window
+  }
+})

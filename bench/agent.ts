@@ -1,0 +1,180 @@
+// Browser agents compared in headless Debian Chromium: time from navigation start to identifier (cold and
+// warm), script size, identifier stability. `npm run bench:agent` (env BENCH_RUNS: runs per case, default 30).
+import { readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import { gzipSync } from 'node:zlib'
+import { type Browser, chromium } from 'playwright-core'
+import { fmt, ROOT, startSightline } from './lib.js'
+
+const RUNS = Number(process.env.BENCH_RUNS) || 30
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  // Nothing leaves the machine, whatever a script tries: only 127.0.0.1 resolves.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+]
+
+const file = (p: string) => readFileSync(`${ROOT}${p}`)
+const scripts = {
+  ours: file('packages/agent/dist/agent.js'),
+  fingerprintjs: file('node_modules/@fingerprintjs/fingerprintjs/dist/fp.min.js'),
+  thumbmarkjs: file('node_modules/@thumbmarkjs/thumbmarkjs/dist/thumbmark.umd.js'),
+}
+type Name = keyof typeof scripts
+const NAMES = Object.keys(scripts) as Name[]
+
+const sightline = await startSightline()
+
+/** Each page records `{id, t}` (t: ms since navigation start) or `{error}` in window.__result. */
+const done = `const s = performance.now()
+const done = (id) => {
+  const req = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/v1/identify'))
+  window.__result = { id, t: performance.now(), s, req: req ? req.responseEnd - req.startTime : 0 }
+}
+const fail = (e) => { window.__result = { error: String(e && e.message || e) } }`
+const pages: Record<Name, string> = {
+  // Ours comes from the Sightline server and identifies against it: the round trip is included.
+  ours: `<script src="${sightline.url}/agent.js"></script><script>${done}
+Sightline.load({ apiKey: ${JSON.stringify(sightline.publicKey)}, endpoint: ${JSON.stringify(sightline.url)} })
+  .then((a) => a.get()).then((r) => done(r.visitorId), fail)</script>`,
+  fingerprintjs: `<script src="/fingerprintjs.js"></script><script>${done}
+FingerprintJS.load({ monitoring: false }).then((a) => a.get()).then((r) => done(r.visitorId), fail)</script>`,
+  // logging: false turns off ThumbmarkJS's sampled remote log; without api_key it calls no API.
+  thumbmarkjs: `<script src="/thumbmarkjs.js"></script><script>${done}
+ThumbmarkJS.getThumbmark({ logging: false }).then((r) => done(r.thumbmark), fail)</script>`,
+}
+
+const site: Server = createServer((req, res) => {
+  const name = req.url!.slice(1).replace(/\.js$/, '') as Name
+  if (req.url!.endsWith('.js') && scripts[name])
+    return res
+      .writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'public, max-age=600' })
+      .end(scripts[name])
+  if (!pages[name]) return res.writeHead(404).end()
+  res
+    .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+    .end(`<!doctype html><html><head><meta charset="utf-8"><title>${name}</title></head><body>
+<h1>Checkout</h1><p>Some text.</p>${pages[name]}</body></html>`)
+})
+await new Promise<void>((r) => site.listen(0, '127.0.0.1', r))
+// Another origin than the Sightline server's (another port), as on a customer's site.
+const siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`
+
+const launch = () => chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS })
+
+type Result = { id: string; t: number; s: number; req: number }
+async function visit(page: import('playwright-core').Page, name: Name, reload = false): Promise<Result> {
+  if (reload) await page.reload()
+  else await page.goto(`${siteUrl}/${name}`)
+  const handle = await page.waitForFunction(() => (window as any).__result, null, { timeout: 20_000 })
+  const r = (await handle.jsonValue()) as Result & { error?: string }
+  if (r.error || !r.id) throw new Error(`${name}: ${r.error ?? 'no identifier'}`)
+  return r
+}
+
+const median = (a: number[]) => {
+  const s = [...a].sort((x, y) => x - y)
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+const p95 = (a: number[]) =>
+  [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.ceil(a.length * 0.95) - 1)]!
+
+const cold: Record<Name, number[]> = { ours: [], fingerprintjs: [], thumbmarkjs: [] }
+const warm: Record<Name, number[]> = { ours: [], fingerprintjs: [], thumbmarkjs: [] }
+const stable: Record<Name, string[]> = { ours: [], fingerprintjs: [], thumbmarkjs: [] }
+/** Warm: when the agent's script had run (ms since navigation start), and ours' identify request. */
+const ready: Record<Name, number[]> = { ours: [], fingerprintjs: [], thumbmarkjs: [] }
+const request: number[] = []
+
+let browser: Browser = await launch()
+const version = browser.version()
+try {
+  // Timing: for each run, every agent (in rotating order) gets a fresh context: goto = cold, reload = warm.
+  for (let run = -1; run < RUNS; run++) {
+    for (let k = 0; k < NAMES.length; k++) {
+      const name = NAMES[(run + NAMES.length + k) % NAMES.length]!
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      const a = await visit(page, name)
+      const b = await visit(page, name, true)
+      if (run >= 0) {
+        // run -1 warms up the browser process and the server
+        cold[name].push(a.t)
+        warm[name].push(b.t)
+        ready[name].push(b.s)
+        if (name === 'ours') request.push(b.req)
+      }
+      await context.close()
+    }
+  }
+
+  // Stability: 10 reloads in one context, then 3 fresh contexts, then 2 browser restarts.
+  const ids: Record<Name, Set<string>> = { ours: new Set(), fingerprintjs: new Set(), thumbmarkjs: new Set() }
+  for (const name of NAMES) {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    ids[name].add((await visit(page, name)).id)
+    for (let i = 0; i < 10; i++) ids[name].add((await visit(page, name, true)).id)
+    await context.close()
+    for (let i = 0; i < 3; i++) {
+      const c = await browser.newContext()
+      ids[name].add((await visit(await c.newPage(), name)).id)
+      await c.close()
+    }
+  }
+  for (let restart = 0; restart < 2; restart++) {
+    await browser.close()
+    browser = await launch()
+    for (const name of NAMES) {
+      const c = await browser.newContext()
+      ids[name].add((await visit(await c.newPage(), name)).id)
+      await c.close()
+    }
+  }
+  for (const name of NAMES) stable[name] = [...ids[name]]
+} finally {
+  await browser.close()
+  site.closeAllConnections()
+  site.close()
+  await sightline.stop()
+}
+
+const gz = (b: Buffer) => gzipSync(b, { level: 9 }).length / 1024
+const ref = {
+  cold: median(cold.fingerprintjs),
+  warm: median(warm.fingerprintjs),
+  size: gz(scripts.fingerprintjs),
+}
+const ratio = (v: number, r: number) => `${(v / r).toFixed(2)}×`
+
+console.log(
+  `\n${RUNS} runs per case; Chromium ${version} headless on ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}\n`,
+)
+console.log(
+  '| agent | cold median ms | cold p95 ms | warm median ms | warm p95 ms | warm vs FPJS | gzip KB | size vs FPJS | distinct ids (10 reloads, 3 contexts, 2 restarts) |',
+)
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
+for (const name of NAMES) {
+  const size = gz(scripts[name])
+  const n = stable[name].length
+  console.log(
+    `| ${name} | ${fmt(median(cold[name]))} | ${fmt(p95(cold[name]))} | ${fmt(median(warm[name]))} | ${fmt(p95(warm[name]))} | ${ratio(median(warm[name]), ref.warm)} | ${fmt(size, 2)} | ${ratio(size, ref.size)} | ${n === 1 ? '1 (stable)' : `${n} (UNSTABLE)`} |`,
+  )
+}
+console.log(
+  `\nwarm medians: script ready at ${NAMES.map((n) => `${n} ${fmt(median(ready[n]))}`).join(', ')} ms; our identify request ${fmt(median(request))} ms`,
+)
+console.log(
+  `\ncold: first load in a fresh context; warm: reload in the same context. Cold vs FPJS for ours: ${ratio(median(cold.ours), ref.cold)}.`,
+)
