@@ -5,22 +5,24 @@ import type { GeoResolver } from './enrich/geo.js'
 import { detectIncognito } from './enrich/incognito.js'
 import { parseVisitorDetails } from './enrich/user-agent.js'
 import { toV3IpLocation } from './http/v3-shapes.js'
-import { decide } from './identify/engine.js'
+import { type Candidate, decide } from './identify/engine.js'
 import { type Components, computeFingerprint } from './identify/fingerprint.js'
 import { newRequestId, newVisitorId } from './identify/ids.js'
+import { ipPrefix, partHashes, stableValues } from './identify/profile.js'
 import { issueToken, verifyToken } from './identify/token.js'
 import type { App } from './store/apps.js'
 import { GroupCommit } from './store/group-commit.js'
-import type { Database } from './store/schema.js'
+import { checkReplay } from './store/replay.js'
 import {
-  claimFingerprint,
-  fingerprintVisitor,
-  insertVisit,
-  touchFingerprint,
-  touchVisitor,
-  visitorExists,
-  visitorSeen,
-} from './store/visits.js'
+  claimVisitor,
+  exactCandidates,
+  loadProfile,
+  rememberVisitor,
+  type StoredProfile,
+  similarCandidates,
+} from './store/identity.js'
+import type { Database } from './store/schema.js'
+import { insertVisit, visitorSeen } from './store/visits.js'
 import { nowMicros } from './util/random.js'
 
 export interface IdentifyInput {
@@ -87,12 +89,6 @@ export class IdentifyService {
     const fingerprint = computeFingerprint(input.components, STABLE_COMPONENTS)
     const token = verifyToken(this.tokenSecret, appId, input.storedId)
 
-    const [tokenVisitorKnown, fpVisitor] = await Promise.all([
-      token.status === 'valid' ? visitorExists(db, appId, token.visitorId) : Promise.resolve(false),
-      fingerprintVisitor(db, appId, fingerprint),
-    ])
-    const decision = decide({ token, tokenVisitorKnown, fingerprintVisitor: fpVisitor })
-
     const ip = normalizeIp(ctx.ip)
     const geo = this.geo.lookup(ip)
     const agentUa = componentValue(input.components, 'userAgent')
@@ -105,12 +101,52 @@ export class IdentifyService {
       headerUserAgent: ctx.headerUserAgent ?? null,
       webdriver: componentValue(input.components, 'webdriver'),
       uaHints,
+      components: input.components,
+      replayOf: await checkReplay(db, appId, input.components, input.storedId, requestId, ts),
     })
+
+    const stable = stableValues(input.components, STABLE_COMPONENTS)
+    const parts = partHashes(stable)
+    const network = {
+      ip,
+      prefix: ipPrefix(ip),
+      asn: geo.asn?.asn ?? null,
+      country: geo.ipLocation?.country.isoCode ?? null,
+    }
+    const major =
+      details.browserMajorVersion === null ? null : Number.parseInt(details.browserMajorVersion, 10)
+    const profile: StoredProfile = {
+      stable,
+      browser: details.browserName,
+      major: Number.isFinite(major) ? major : null,
+      os: details.os,
+      network,
+      seenAt: ts,
+      fingerprint,
+      parts,
+    }
+    const [tokenProfile, exact] = await Promise.all([
+      token.status === 'valid' ? loadProfile(db, appId, token.visitorId) : Promise.resolve(undefined),
+      exactCandidates(db, appId, fingerprint),
+    ])
+    const evidence = { token, tokenProfile, current: profile, exact, similar: [] as Candidate[] }
+    let decision = decide(evidence)
+    if (decision.path === 'new') {
+      // Only now is the fuzzy matcher worth its queries.
+      evidence.similar = await similarCandidates(db, appId, parts)
+      if (evidence.similar.length > 0) decision = decide(evidence)
+    }
+    const previous =
+      decision.visitorId === null
+        ? null
+        : token.status === 'valid' && decision.visitorId === token.visitorId
+          ? tokenProfile
+          : [...exact, ...evidence.similar].find((c) => c.visitorId === decision.visitorId)?.profile
 
     const candidate = decision.visitorId ?? newVisitorId()
     const record = (visitorId: string, joined: boolean) => {
       const reasons = joined
-        ? [...decision.reasons, 'fingerprint claimed concurrently: joined that visitor']
+        ? [...decision.reasons, 'fingerprint and network claimed concurrently: joined that visitor']
         : decision.reasons
       return {
         request_id: requestId,
@@ -135,25 +171,34 @@ export class IdentifyService {
           confidence: joined ? 0.9 : decision.confidence,
           reasons,
           storedId: token.status,
+          ...(decision.comparison && !joined
+            ? {
+                comparedWith: decision.comparison.visitorId,
+                similarity: decision.comparison.similarity,
+                score: decision.comparison.score,
+                matched: decision.comparison.matched,
+                differed: decision.comparison.differed,
+              }
+            : {}),
         }),
         bot: JSON.stringify(bot),
       }
     }
-    // All writes of one identification commit together, batched with concurrent ones.
     // Read before the write: lastSeenAt is the visit before this one.
     const seen =
       input.extendedResult && decision.visitorId !== null
         ? await visitorSeen(db, appId, decision.visitorId)
         : undefined
+    // All writes of one identification commit together, batched with concurrent ones.
     const visitorId = await this.writes.run(async (trx) => {
       let id = candidate
+      let prev = previous
       if (decision.visitorId === null) {
         // Another request of the same browser may have created the visitor a moment ago.
-        id = await claimFingerprint(trx, appId, fingerprint, candidate, ts)
-      } else {
-        await touchFingerprint(trx, appId, fingerprint, id, ts)
+        id = await claimVisitor(trx, appId, `${fingerprint}|${network.prefix}`, candidate, ts)
+        if (id !== candidate) prev = await loadProfile(trx, appId, id)
       }
-      await touchVisitor(trx, appId, id, ts)
+      await rememberVisitor(trx, appId, id, profile, prev, ts)
       await insertVisit(trx, record(id, id !== candidate))
       return id
     })

@@ -33,7 +33,7 @@ describe('agent end to end: real /agent.js, real server, Chromium', () => {
   const errors: Error[] = []
 
   before(async () => {
-    s = await startServer()
+    s = await startServer({ trustProxy: true })
     site = await servePage(`<!doctype html><html><head><title>Shop</title>
 <script src="${s.url}/agent.js"></script></head><body><h1>Checkout</h1>
 <script>
@@ -148,6 +148,30 @@ window.identify = (load, get) =>
 
   it('recovers it in a fresh context with another viewport too', async () => {
     assert.equal((await fresh({ viewport: { width: 1000, height: 700 } })).visitorId, first)
+  })
+
+  it('keeps the visitorId after a browser update, on a new IP, with all storage gone', async () => {
+    const ua = (await browser.version()).split('.')[0]
+    const next = Number(ua) + 1
+    const context = await browser.newContext({
+      ...BASE,
+      userAgent: `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${next}.0.0.0 Safari/537.36`,
+    })
+    try {
+      await context.route(`${s.url}/v1/identify`, (route) =>
+        route.continue({ headers: { ...route.request().headers(), 'x-forwarded-for': '8.8.4.4' } }),
+      )
+      const page = await open(context)
+      const r = await visitorOf(page)
+      assert.equal(r.visitorId, first)
+      assert.equal(r.visitorFound, true)
+      const visits = (await (
+        await fetch(`${s.url}/v1/visitors/${first}`, { headers: { Auth: s.secretKey } })
+      ).json()) as { ip: string; visitorDetails: { browserMajorVersion: string } }[]
+      assert.equal(visits[0]!.ip, '8.8.4.4')
+    } finally {
+      await context.close()
+    }
   })
 
   for (const [what, options] of [

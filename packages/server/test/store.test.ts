@@ -3,16 +3,10 @@ import { after, before, describe, it } from 'node:test'
 import { sql } from 'kysely'
 import { createApp } from '../src/store/apps.js'
 import type { Db } from '../src/store/db.js'
+import { claimVisitor, rememberVisitor, type StoredProfile } from '../src/store/identity.js'
 import { LATEST_MIGRATION, migrateToLatest, pendingMigrations } from '../src/store/migrations.js'
 import { applyRetention, ensurePartitions, monthStartMicros, partitionName } from '../src/store/partitions.js'
-import {
-  claimFingerprint,
-  findVisit,
-  insertVisit,
-  listVisitorVisits,
-  touchVisitor,
-  type VisitRow,
-} from '../src/store/visits.js'
+import { findVisit, insertVisit, listVisitorVisits, type VisitRow } from '../src/store/visits.js'
 import { DIALECTS, dialectName, openTestDb } from './helpers.js'
 
 for (const dialect of DIALECTS) {
@@ -49,9 +43,7 @@ for (const dialect of DIALECTS) {
     it('concurrent claims of one fingerprint all get the same visitor', async () => {
       const ts = Date.now() * 1000
       const claims = await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          claimFingerprint(db.kysely, appId, 'fp-race', `visitor${i}`, ts),
-        ),
+        Array.from({ length: 20 }, (_, i) => claimVisitor(db.kysely, appId, 'fp-race', `visitor${i}`, ts)),
       )
       assert.equal(new Set(claims).size, 1, claims.join(' '))
       assert.match(claims[0]!, /^visitor\d+$/)
@@ -60,7 +52,7 @@ for (const dialect of DIALECTS) {
         Array.from({ length: 20 }, (_, i) =>
           db.kysely
             .transaction()
-            .execute((trx) => claimFingerprint(trx, appId, 'fp-race-trx', `visitor${i}`, ts)),
+            .execute((trx) => claimVisitor(trx, appId, 'fp-race-trx', `visitor${i}`, ts)),
         ),
       )
       assert.equal(new Set(inTrx).size, 1, inTrx.join(' '))
@@ -128,9 +120,27 @@ for (const dialect of DIALECTS) {
       const recent = visitAt(now - 2 * day, 'NewOne', 'retention-new')
       const ancient = visitAt(now - 900 * day, 'Ancien', 'retention-old')
       for (const v of [old, recent, ancient]) await insertVisit(db.kysely, v)
-      await touchVisitor(db.kysely, appId, 'retention-old', old.ts)
-      await touchVisitor(db.kysely, appId, 'retention-new', recent.ts)
-      await claimFingerprint(db.kysely, appId, 'a'.repeat(32), 'retention-old', old.ts)
+      const profile = (ts: number) =>
+        ({
+          stable: {},
+          browser: 'Chrome',
+          major: 131,
+          os: 'Linux',
+          network: { ip: '127.0.0.1', prefix: '127.0.0.0/24', asn: null, country: null },
+          seenAt: ts,
+          fingerprint: 'a'.repeat(32),
+          parts: ['p0', 'p1', 'p2', 'p3'],
+        }) satisfies StoredProfile
+      await rememberVisitor(db.kysely, appId, 'retention-old', profile(old.ts), null, old.ts)
+      await rememberVisitor(
+        db.kysely,
+        appId,
+        'retention-new',
+        { ...profile(recent.ts), fingerprint: 'b'.repeat(32) },
+        null,
+        recent.ts,
+      )
+      await claimVisitor(db.kysely, appId, 'old-claim', 'retention-old', old.ts)
       if (dialect === 'postgres') {
         const where = await sql<{ part: string }>`select tableoid::regclass::text as part from visits
           where request_id in (${old.request_id}, ${recent.request_id}, ${ancient.request_id}) order by ts`.execute(
@@ -150,6 +160,19 @@ for (const dialect of DIALECTS) {
       assert.ok(await findVisit(db.kysely, appId, recent.request_id))
       assert.equal(r.deletedVisitors, 1)
       assert.equal(r.deletedFingerprints, 1)
+      const parts = await db.kysely
+        .selectFrom('fingerprint_parts')
+        .select('visitor_id')
+        .where('app_id', '=', appId)
+        .execute()
+      assert.ok(parts.every((p) => p.visitor_id !== 'retention-old'))
+      assert.ok(parts.some((p) => p.visitor_id === 'retention-new'))
+      const claims = await db.kysely
+        .selectFrom('visitor_claims')
+        .select('claim')
+        .where('claim', '=', 'old-claim')
+        .execute()
+      assert.equal(claims.length, 0)
       if (dialect === 'postgres') {
         // Whole partitions only: the 400-day-old month went; visits_default is never dropped.
         assert.ok(r.droppedPartitions.includes(partitionName(monthStartMicros(old.ts / 1000))))

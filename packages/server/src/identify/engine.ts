@@ -1,13 +1,24 @@
+import { type Comparison, compare } from './compare.js'
+import type { Profile } from './profile.js'
 import type { TokenCheck } from './token.js'
 
-export type MatchPath = 'storedId' | 'fingerprint' | 'new'
+export type MatchPath = 'storedId' | 'fingerprint' | 'fuzzy' | 'new'
+
+export interface Candidate {
+  visitorId: string
+  /** null when the visitor has no profile yet (a visit from before profiles were kept). */
+  profile: Profile | null
+}
 
 export interface Evidence {
   token: TokenCheck
-  /** Whether the token's visitor still exists in this app (it may have been deleted). */
-  tokenVisitorKnown: boolean
-  /** The visitor last seen with this exact fingerprint in this app, if any. */
-  fingerprintVisitor: string | null
+  /** The stored identifier's visitor: its profile, null without one, undefined when unknown in this app. */
+  tokenProfile: Profile | null | undefined
+  current: Profile
+  /** Visitors seen with this exact fingerprint, most recent first. */
+  exact: Candidate[]
+  /** Visitors sharing part of the fingerprint (see PART_GROUPS), most recent first. */
+  similar: Candidate[]
 }
 
 export interface Decision {
@@ -16,37 +27,113 @@ export interface Decision {
   visitorFound: boolean
   confidence: number
   path: MatchPath
-  /** Why: each piece of evidence considered, in order. */
+  /** Why, in plain words, in the order the evidence was weighed. */
   reasons: string[]
+  /** The comparison behind a fuzzy match (or a vetoed exact one). */
+  comparison?: Comparison & { visitorId: string }
 }
 
-/** First-version matching: stored identifier, else exact fingerprint, else a new visitor. */
+/** Fuzzy matches at or above this score are the same browser. Tuned with `npm run bench:accuracy`. */
+export const FUZZY_THRESHOLD = 0.82
+/** A fuzzy winner must beat the runner-up by this much, or the match is too ambiguous to make. */
+export const FUZZY_MARGIN = 0.04
+
+const round = (x: number) => Math.round(x * 1000) / 1000
+
+function proximity(a: Profile, b: Profile): number {
+  if (a.network.ip === b.network.ip) return 3
+  if (a.network.prefix === b.network.prefix) return 2
+  if (a.network.asn !== null && a.network.asn === b.network.asn) return 1
+  if (a.network.country !== null && a.network.country === b.network.country) return 0.5
+  return 0
+}
+
+/**
+ * Order of evidence: a valid stored identifier; the exact fingerprint (tie-broken by network when
+ * several visitors share it); a fuzzy match that follows how browsers evolve; else a new visitor.
+ */
 export function decide(e: Evidence): Decision {
   const reasons: string[] = []
-  if (e.token.status === 'valid') {
-    if (e.tokenVisitorKnown) {
-      reasons.push('valid stored identifier')
-      if (e.fingerprintVisitor !== null && e.fingerprintVisitor !== e.token.visitorId) {
-        reasons.push('fingerprint last seen with another visitor')
-      }
-      return { visitorId: e.token.visitorId, visitorFound: true, confidence: 1, path: 'storedId', reasons }
-    }
-    reasons.push('stored identifier names an unknown visitor')
-  } else if (e.token.status === 'invalid') {
-    reasons.push('stored identifier failed verification (tampered or foreign): ignored')
-  } else {
-    reasons.push('no stored identifier')
-  }
-  if (e.fingerprintVisitor !== null) {
-    reasons.push('exact fingerprint match')
+  const cur = e.current
+
+  if (e.token.status === 'valid' && e.tokenProfile !== undefined) {
+    reasons.push('valid stored identifier')
+    const c = e.tokenProfile ? compare(e.tokenProfile, cur) : null
+    if (c?.veto) reasons.push(`but this browser does not look like the one it was issued to: ${c.veto}`)
     return {
-      visitorId: e.fingerprintVisitor,
+      visitorId: e.token.visitorId,
       visitorFound: true,
-      confidence: 0.9,
+      confidence: c?.veto ? 0.9 : 1,
+      path: 'storedId',
+      reasons,
+    }
+  }
+  if (e.token.status === 'valid') reasons.push('stored identifier names an unknown visitor')
+  else if (e.token.status === 'invalid')
+    reasons.push('stored identifier failed verification (tampered or foreign): ignored')
+  else reasons.push('no stored identifier')
+
+  const exact = e.exact.filter((c) => !(c.profile && compare(c.profile, cur).veto))
+  if (exact.length < e.exact.length)
+    reasons.push('exact fingerprint seen with a browser that cannot be this one')
+  if (exact.length === 1) {
+    reasons.push('exact fingerprint match')
+    const near = exact[0]!.profile ? proximity(exact[0]!.profile, cur) : 0
+    return {
+      visitorId: exact[0]!.visitorId,
+      visitorFound: true,
+      confidence: near >= 1 ? 0.97 : 0.93,
       path: 'fingerprint',
       reasons,
     }
   }
-  reasons.push('no fingerprint match: new visitor')
-  return { visitorId: null, visitorFound: false, confidence: 0.7, path: 'new', reasons }
+  if (exact.length > 1) {
+    // Identical devices exist (same phone model, same corporate image): only the network tells them apart.
+    const ranked = exact
+      .map((c) => ({ c, near: c.profile ? proximity(c.profile, cur) : 0 }))
+      .sort((a, b) => b.near - a.near)
+    const [best, second] = ranked
+    if (best && best.near >= 1 && best.near > (second?.near ?? -1)) {
+      reasons.push(`exact fingerprint shared by ${exact.length} visitors: the one on the same network`)
+      return {
+        visitorId: best.c.visitorId,
+        visitorFound: true,
+        confidence: 0.85,
+        path: 'fingerprint',
+        reasons,
+      }
+    }
+    reasons.push(`exact fingerprint shared by ${exact.length} visitors, none on this network: too ambiguous`)
+  }
+
+  const seen = new Set(e.exact.map((c) => c.visitorId))
+  const scored: (Comparison & { visitorId: string })[] = []
+  for (const c of e.similar) {
+    if (seen.has(c.visitorId) || !c.profile) continue
+    seen.add(c.visitorId)
+    const r = compare(c.profile, cur)
+    if (!r.veto) scored.push({ ...r, visitorId: c.visitorId })
+  }
+  scored.sort((a, b) => b.score - a.score)
+  const [best, second] = scored
+  if (best && best.score >= FUZZY_THRESHOLD) {
+    const margin = best.score - (second?.score ?? 0)
+    const changed = best.differed.map((d) => `${d.component} (${d.why})`).join(', ')
+    if (margin >= FUZZY_MARGIN) {
+      reasons.push(`fuzzy match, score ${round(best.score)}: changed ${changed || 'nothing stable'}`)
+      return {
+        visitorId: best.visitorId,
+        visitorFound: true,
+        confidence: round(Math.min(0.9, best.score) * Math.min(1, 0.5 + margin * 5)),
+        path: 'fuzzy',
+        reasons,
+        comparison: best,
+      }
+    }
+    reasons.push(`fuzzy candidates too close to call (${round(best.score)} vs ${round(second!.score)})`)
+  } else if (best) {
+    reasons.push(`closest fuzzy candidate scored ${round(best.score)}, under ${FUZZY_THRESHOLD}`)
+  }
+  reasons.push('new visitor')
+  return { visitorId: null, visitorFound: false, confidence: scored.length ? 0.8 : 0.9, path: 'new', reasons }
 }

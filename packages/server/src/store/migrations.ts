@@ -26,15 +26,42 @@ const migrations: Record<string, Migration> = {
         .addColumn('visitor_id', 'text', (c) => c.notNull())
         .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
         .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        // What the engine compares later visits against (identify/profile.ts), as JSON.
+        .addColumn('profile', 'text')
         .addPrimaryKeyConstraint('visitors_pk', ['app_id', 'visitor_id'])
         .execute()
+      // Which visitors showed an exact fingerprint (identical devices share one).
       await db.schema
         .createTable('fingerprints')
         .addColumn('app_id', 'text', (c) => c.notNull())
         .addColumn('fingerprint', 'text', (c) => c.notNull())
         .addColumn('visitor_id', 'text', (c) => c.notNull())
         .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
-        .addPrimaryKeyConstraint('fingerprints_pk', ['app_id', 'fingerprint'])
+        .addPrimaryKeyConstraint('fingerprints_pk', ['app_id', 'fingerprint', 'visitor_id'])
+        .execute()
+      // Candidate retrieval for fuzzy matching: one row per (group of components, its hash, visitor).
+      await db.schema
+        .createTable('fingerprint_parts')
+        .addColumn('app_id', 'text', (c) => c.notNull())
+        .addColumn('part', 'integer', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('visitor_id', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('fingerprint_parts_pk', ['app_id', 'part', 'hash', 'visitor_id'])
+        .execute()
+      await db.schema
+        .createIndex('fingerprint_parts_recent')
+        .on('fingerprint_parts')
+        .columns(['app_id', 'part', 'hash', 'last_seen_at'])
+        .execute()
+      // A new visitor claims (fingerprint, network): two first visits of one browser racing make one visitor.
+      await db.schema
+        .createTable('visitor_claims')
+        .addColumn('app_id', 'text', (c) => c.notNull())
+        .addColumn('claim', 'text', (c) => c.notNull())
+        .addColumn('visitor_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('visitor_claims_pk', ['app_id', 'claim'])
         .execute()
       const pg = isPostgres(db)
       let visits = db.schema
@@ -74,9 +101,34 @@ const migrations: Record<string, Migration> = {
         .execute()
     },
     async down(db: Kysely<any>) {
-      for (const t of ['visits', 'fingerprints', 'visitors', 'apps', 'settings']) {
+      for (const t of [
+        'visits',
+        'visitor_claims',
+        'fingerprint_parts',
+        'fingerprints',
+        'visitors',
+        'apps',
+        'settings',
+      ]) {
         await db.schema.dropTable(t).ifExists().execute()
       }
+    },
+  },
+  // Payloads already posted (the agent's nonce, or the payload's hash): a replay is recognised (store/replay.ts).
+  '0002_replay': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('payload_nonces')
+        .addColumn('app_id', 'text', (c) => c.notNull())
+        .addColumn('nonce', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('seen_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('payload_nonces_pk', ['app_id', 'nonce'])
+        .execute()
+      await db.schema.createIndex('payload_nonces_seen_at').on('payload_nonces').column('seen_at').execute()
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('payload_nonces').ifExists().execute()
     },
   },
 }

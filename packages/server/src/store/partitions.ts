@@ -76,7 +76,7 @@ export interface RetentionResult {
 /**
  * Forgets what is older than `days`. PostgreSQL drops whole monthly partitions once every row in them
  * is past the cutoff (so a visit is kept at least `days`, at most `days` plus a month); SQLite deletes
- * rows in batches. Visitors and fingerprints not seen since the cutoff go too.
+ * rows in batches. Visitors, their fingerprints and claims not seen since the cutoff go too.
  */
 export async function applyRetention(
   db: Kysely<Database>,
@@ -120,5 +120,7 @@ export async function applyRetention(
   result.deletedVisitors = Number(visitors.numDeletedRows)
   const fps = await db.deleteFrom('fingerprints').where('last_seen_at', '<', cutoff).executeTakeFirst()
   result.deletedFingerprints = Number(fps.numDeletedRows)
+  await db.deleteFrom('fingerprint_parts').where('last_seen_at', '<', cutoff).execute()
+  await db.deleteFrom('visitor_claims').where('created_at', '<', cutoff).execute()
   return result
 }

@@ -19,6 +19,22 @@ export interface VisitorsTable {
   /** Microseconds since the epoch. */
   first_seen_at: number
   last_seen_at: number
+  profile: string | null
+}
+
+export interface FingerprintPartsTable {
+  app_id: string
+  part: number
+  hash: string
+  visitor_id: string
+  last_seen_at: number
+}
+
+export interface VisitorClaimsTable {
+  app_id: string
+  claim: string
+  visitor_id: string
+  created_at: number
 }
 
 export interface FingerprintsTable {
@@ -52,5 +68,7 @@ export interface Database {
   apps: AppsTable
   visitors: VisitorsTable
   fingerprints: FingerprintsTable
+  fingerprint_parts: FingerprintPartsTable
+  visitor_claims: VisitorClaimsTable
   visits: VisitsTable
 }

@@ -7,20 +7,6 @@ export async function insertVisit(db: Kysely<Database>, row: VisitRow): Promise<
   await db.insertInto('visits').values(row).execute()
 }
 
-export async function visitorExists(
-  db: Kysely<Database>,
-  appId: string,
-  visitorId: string,
-): Promise<boolean> {
-  const row = await db
-    .selectFrom('visitors')
-    .select('visitor_id')
-    .where('app_id', '=', appId)
-    .where('visitor_id', '=', visitorId)
-    .executeTakeFirst()
-  return row !== undefined
-}
-
 export async function visitorSeen(db: Kysely<Database>, appId: string, visitorId: string) {
   return db
     .selectFrom('visitors')
@@ -28,64 +14,6 @@ export async function visitorSeen(db: Kysely<Database>, appId: string, visitorId
     .where('app_id', '=', appId)
     .where('visitor_id', '=', visitorId)
     .executeTakeFirst()
-}
-
-export async function fingerprintVisitor(
-  db: Kysely<Database>,
-  appId: string,
-  fingerprint: string,
-): Promise<string | null> {
-  const row = await db
-    .selectFrom('fingerprints')
-    .select('visitor_id')
-    .where('app_id', '=', appId)
-    .where('fingerprint', '=', fingerprint)
-    .executeTakeFirst()
-  return row?.visitor_id ?? null
-}
-
-/**
- * Claims a fingerprint for a would-be new visitor. When another request claimed it first
- * (two first visits of one browser at once), returns that visitor instead: one browser, one visitor.
- */
-export async function claimFingerprint(
-  db: Kysely<Database>,
-  appId: string,
-  fingerprint: string,
-  visitorId: string,
-  ts: number,
-): Promise<string> {
-  await db
-    .insertInto('fingerprints')
-    .values({ app_id: appId, fingerprint, visitor_id: visitorId, last_seen_at: ts })
-    .onConflict((oc) => oc.columns(['app_id', 'fingerprint']).doNothing())
-    .execute()
-  return (await fingerprintVisitor(db, appId, fingerprint)) ?? visitorId
-}
-
-/** The fingerprint now belongs to the visitor who showed it last (recency breaks ties). */
-export async function touchFingerprint(
-  db: Kysely<Database>,
-  appId: string,
-  fingerprint: string,
-  visitorId: string,
-  ts: number,
-): Promise<void> {
-  await db
-    .insertInto('fingerprints')
-    .values({ app_id: appId, fingerprint, visitor_id: visitorId, last_seen_at: ts })
-    .onConflict((oc) =>
-      oc.columns(['app_id', 'fingerprint']).doUpdateSet({ visitor_id: visitorId, last_seen_at: ts }),
-    )
-    .execute()
-}
-
-export async function touchVisitor(db: Kysely<Database>, appId: string, visitorId: string, ts: number) {
-  await db
-    .insertInto('visitors')
-    .values({ app_id: appId, visitor_id: visitorId, first_seen_at: ts, last_seen_at: ts })
-    .onConflict((oc) => oc.columns(['app_id', 'visitor_id']).doUpdateSet({ last_seen_at: ts }))
-    .execute()
 }
 
 export async function findVisit(db: Kysely<Database>, appId: string, requestId: string) {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { decide } from '../../src/identify/engine.js'
+import { compare, gpuModel } from '../../src/identify/compare.js'
+import { type Candidate, decide, type Evidence, FUZZY_THRESHOLD } from '../../src/identify/engine.js'
 import { canonicalJson, computeFingerprint } from '../../src/identify/fingerprint.js'
 import { newRequestId, newVisitorId, REQUEST_ID_RE, VISITOR_ID_RE } from '../../src/identify/ids.js'
+import { PART_GROUPS, type Profile, partHashes } from '../../src/identify/profile.js'
 import { issueToken, verifyToken } from '../../src/identify/token.js'
 
 describe('ids', () => {
@@ -71,35 +73,248 @@ describe('stored identifier token', () => {
   })
 })
 
-describe('first-version matching', () => {
+const STABLE = {
+  audio: 124.04347527516074,
+  canvas: { text: 'c1', geometry: 'g1', stable: true },
+  deviceMemory: 8,
+  fonts: ['Arial', 'Calibri', 'Cambria', 'Consolas', 'Segoe UI'],
+  hardwareConcurrency: 8,
+  intl: {
+    locale: 'en-US',
+    calendar: 'gregory',
+    numberingSystem: 'latn',
+    timeZone: 'America/Chicago',
+    hourCycle: 'h12',
+  },
+  languages: ['en-US', 'en'],
+  math: { tan: -1.4214488238747245 },
+  pdfViewerEnabled: true,
+  platform: 'Win32',
+  screenSize: { long: 1920, short: 1080, colorDepth: 24 },
+  touchSupport: { maxTouchPoints: 0 },
+  vendor: 'Google Inc.',
+  webgl: {
+    vendor: 'WebKit',
+    renderer: 'WebKit WebGL',
+    unmaskedRenderer: 'ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 (0x00002504) Direct3D11 vs_5_0 ps_5_0, D3D11)',
+  },
+}
+
+const T0 = 1_760_000_000_000_000
+function profile(over: Partial<Profile> = {}, stable: Record<string, unknown> = {}): Profile {
+  return {
+    stable: { ...STABLE, ...stable },
+    browser: 'Chrome',
+    major: 131,
+    os: 'Windows',
+    network: { ip: '203.0.113.7', prefix: '203.0.113.0/24', asn: 64500, country: 'US' },
+    seenAt: T0,
+    ...over,
+  }
+}
+const later = (days: number) => T0 + days * 86_400_000_000
+const elsewhere = { ip: '198.51.100.9', prefix: '198.51.100.0/24', asn: 64501, country: 'US' }
+const abroad = { ip: '192.0.2.44', prefix: '192.0.2.0/24', asn: 64999, country: 'DE' }
+
+function evidence(over: Partial<Evidence>): Evidence {
+  return {
+    token: { status: 'absent' },
+    tokenProfile: undefined,
+    current: profile(),
+    exact: [],
+    similar: [],
+    ...over,
+  }
+}
+const cand = (visitorId: string, p: Profile): Candidate => ({ visitorId, profile: p })
+
+describe('matching engine: stored identifier', () => {
   const valid = { status: 'valid', visitorId: 'V1', issuedAt: 1 } as const
-  it('a valid stored identifier of a known visitor wins, even over a fingerprint seen with another', () => {
-    const d = decide({ token: valid, tokenVisitorKnown: true, fingerprintVisitor: 'V2' })
+  it('a valid identifier of a known visitor wins, over any fingerprint evidence', () => {
+    const d = decide(evidence({ token: valid, tokenProfile: profile(), exact: [cand('V2', profile())] }))
     assert.equal(d.visitorId, 'V1')
     assert.equal(d.path, 'storedId')
-    assert.equal(d.visitorFound, true)
     assert.equal(d.confidence, 1)
-    assert.ok(d.reasons.some((r) => r.includes('another visitor')))
   })
-  it('falls back to the exact fingerprint when the identifier is missing, tampered or unknown', () => {
-    for (const token of [{ status: 'absent' } as const, { status: 'invalid' } as const, valid]) {
-      const d = decide({ token, tokenVisitorKnown: false, fingerprintVisitor: 'V2' })
-      assert.equal(d.visitorId, 'V2')
-      assert.equal(d.path, 'fingerprint')
-      assert.ok(d.confidence < 1)
-    }
+  it('presented by a browser that cannot be the one it was issued to: kept, with lower confidence and the reason', () => {
+    const d = decide(
+      evidence({
+        token: valid,
+        tokenProfile: profile(),
+        current: profile({}, { webgl: { unmaskedRenderer: 'Apple M2' } }),
+      }),
+    )
+    assert.equal(d.visitorId, 'V1')
+    assert.ok(d.confidence < 1)
+    assert.ok(d.reasons.some((r) => r.includes('GPU changed')))
+  })
+  it('a tampered or foreign identifier is ignored and said so; an unknown visitor too', () => {
+    const t = decide(evidence({ token: { status: 'invalid' }, exact: [cand('V2', profile())] }))
+    assert.equal(t.visitorId, 'V2')
+    assert.ok(t.reasons.some((r) => r.includes('tampered')))
+    const u = decide(evidence({ token: valid, tokenProfile: undefined }))
+    assert.equal(u.visitorId, null)
+    assert.ok(u.reasons.some((r) => r.includes('unknown visitor')))
+  })
+})
+
+describe('matching engine: exact fingerprint', () => {
+  it('one visitor with this fingerprint: that visitor, even on another network', () => {
+    const d = decide(
+      evidence({ exact: [cand('V2', profile())], current: profile({ network: abroad, seenAt: later(3) }) }),
+    )
+    assert.equal(d.visitorId, 'V2')
+    assert.equal(d.path, 'fingerprint')
+  })
+  it('identical devices: the one on the same network; none there is too ambiguous, so a new visitor', () => {
+    const a = cand('A', profile({ network: elsewhere }))
+    const b = cand('B', profile())
+    assert.equal(decide(evidence({ exact: [a, b] })).visitorId, 'B')
+    const d = decide(evidence({ exact: [a, b], current: profile({ network: abroad }) }))
+    assert.equal(d.visitorId, null)
+    assert.ok(d.reasons.some((r) => r.includes('too ambiguous')))
+  })
+  it('a version downgrade is suspicious, not an update: no match', () => {
+    const d = decide(evidence({ exact: [cand('V2', profile())], current: profile({ major: 120 }) }))
+    assert.equal(d.visitorId, null)
+  })
+})
+
+describe('matching engine: fuzzy', () => {
+  const prev = profile()
+  const fuzzy = (current: Profile, candidates = [cand('V1', prev)]) =>
+    decide(evidence({ current, similar: candidates }))
+  it('follows a browser update that changed canvas, audio and math', () => {
+    const d = fuzzy(
+      profile(
+        { major: 132, seenAt: later(30) },
+        { canvas: { text: 'c2', geometry: 'g2', stable: true }, audio: 124.1, math: { tan: 1 } },
+      ),
+    )
+    assert.equal(d.visitorId, 'V1')
+    assert.equal(d.path, 'fuzzy')
     assert.ok(
-      decide({
-        token: { status: 'invalid' },
-        tokenVisitorKnown: false,
-        fingerprintVisitor: null,
-      }).reasons.some((r) => r.includes('tampered')),
+      d.comparison!.differed.some((x) => x.component === 'canvas' && x.why.includes('browser update')),
     )
   })
-  it('else a new visitor', () => {
-    const d = decide({ token: { status: 'absent' }, tokenVisitorKnown: false, fingerprintVisitor: null })
+  it('follows travel (time zone, languages and country) and a new monitor, and installed fonts', () => {
+    const travel = fuzzy(
+      profile(
+        { network: abroad, seenAt: later(2) },
+        {
+          intl: { ...STABLE.intl, timeZone: 'Europe/Berlin' },
+          languages: ['en-US', 'en', 'de'],
+        },
+      ),
+    )
+    assert.equal(travel.visitorId, 'V1')
+    const monitor = { screenSize: { long: 2560, short: 1440, colorDepth: 24 } }
+    assert.equal(fuzzy(profile({ seenAt: later(1) }, monitor)).visitorId, 'V1')
+    assert.equal(
+      fuzzy(profile({ seenAt: later(1) }, { fonts: [...STABLE.fonts, 'Aptos', 'Roboto'] })).visitorId,
+      'V1',
+    )
+  })
+  it('a screen, rendering or locale that changed minutes after the last visit is another device', () => {
+    const soon = T0 + 5 * 60_000_000
+    for (const change of [
+      { screenSize: { long: 2560, short: 1440, colorDepth: 24 } },
+      { canvas: { text: 'c9', geometry: 'g1', stable: true } },
+      { intl: { ...STABLE.intl, timeZone: 'Asia/Tokyo' } },
+      { languages: ['ja-JP'] },
+    ]) {
+      const d = fuzzy(profile({ seenAt: soon }, change))
+      assert.equal(d.visitorId, null, JSON.stringify(change))
+      assert.equal(
+        compare(prev, profile({ seenAt: soon }, change)).veto,
+        'changed within minutes: another device',
+      )
+    }
+  })
+  it('ignores canvas and audio that anti-fingerprinting randomises', () => {
+    const d = fuzzy(
+      profile({}, { canvas: { text: 'unstable', geometry: 'unstable', stable: false }, audio: 99.1 }),
+    )
+    assert.equal(d.visitorId, 'V1')
+  })
+  it('a changed GPU, CPU count, platform, browser family or OS is another device', () => {
+    const others = [
+      profile(
+        {},
+        { webgl: { unmaskedRenderer: 'ANGLE (AMD, AMD Radeon RX 6600 Direct3D11 vs_5_0 ps_5_0, D3D11)' } },
+      ),
+      profile({}, { hardwareConcurrency: 16 }),
+      profile({}, { platform: 'MacIntel' }),
+      profile({ browser: 'Firefox' }),
+      profile({ os: 'Linux' }),
+      profile({ major: 130 }),
+    ]
+    for (const cur of others) assert.equal(fuzzy(cur).visitorId, null)
+    assert.equal(compare(prev, others[0]!).veto, 'GPU changed')
+    assert.equal(compare(prev, others[5]!).veto, 'browser version went down')
+  })
+  it('a GPU driver update is the same GPU', () => {
+    const cur = profile(
+      {},
+      {
+        webgl: {
+          ...STABLE.webgl,
+          unmaskedRenderer:
+            'ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 (0x00002504) Direct3D11 vs_5_0 ps_5_0, D3D11-32.0.1)',
+        },
+      },
+    )
+    assert.equal(compare(prev, cur).veto, null)
+    assert.equal(fuzzy(cur).visitorId, 'V1')
+  })
+  it('too many changes is a new visitor; two candidates too close to call is a new visitor', () => {
+    const far = profile(
+      {},
+      {
+        fonts: ['Arial'],
+        canvas: { text: 'x', geometry: 'y', stable: true },
+        audio: 1,
+        languages: ['fr-FR'],
+        intl: { ...STABLE.intl, locale: 'fr-FR' },
+        screenSize: { long: 1366, short: 768, colorDepth: 24 },
+      },
+    )
+    const r = compare(prev, far)
+    assert.ok(r.score < FUZZY_THRESHOLD, String(r.score))
+    assert.equal(fuzzy(far).visitorId, null)
+    const twin = profile({ network: prev.network })
+    const d = fuzzy(profile({ seenAt: later(1) }, { fonts: [...STABLE.fonts, 'Aptos'] }), [
+      cand('V1', prev),
+      cand('V2', twin),
+    ])
     assert.equal(d.visitorId, null)
-    assert.equal(d.visitorFound, false)
-    assert.equal(d.path, 'new')
+    assert.ok(d.reasons.some((x) => x.includes('too close')))
+  })
+})
+
+describe('engine helpers', () => {
+  it('gpuModel keeps the model and drops device ids, driver and API details', () => {
+    assert.equal(gpuModel(STABLE.webgl), 'nvidia geforce rtx 3060')
+    assert.equal(
+      gpuModel({
+        unmaskedRenderer:
+          'ANGLE (Intel, Mesa Intel(R) UHD Graphics 620 (KBL GT2), OpenGL 4.6 (Core Profile) Mesa 23.2.1)',
+      }),
+      'mesa intel(r) uhd graphics 620 (kbl gt2)',
+    )
+    assert.equal(
+      gpuModel({ unmaskedRenderer: 'ANGLE (Apple, ANGLE Metal Renderer: Apple M1, Unspecified Version)' }),
+      'angle metal renderer: apple m1',
+    )
+    assert.equal(gpuModel(null), null)
+  })
+  it('partHashes: one changed component changes exactly its own group', () => {
+    const a = partHashes(STABLE)
+    assert.equal(a.length, PART_GROUPS.length)
+    for (const name of Object.keys(STABLE)) {
+      const b = partHashes({ ...STABLE, [name]: 'changed' })
+      const changed = a.filter((h, i) => h !== b[i]).length
+      assert.equal(changed, PART_GROUPS.filter((g) => g.includes(name)).length, name)
+    }
   })
 })

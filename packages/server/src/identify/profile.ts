@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto'
+import { type Components, canonicalJson } from './fingerprint.js'
+
+/** What the engine remembers of a visitor's browser, to compare later visits against. */
+export interface Profile {
+  /** Values of the stable components (a failed source as `{error}`), as last seen. */
+  stable: Record<string, unknown>
+  browser: string | null
+  /** Browser major version; only goes up over a browser's life. */
+  major: number | null
+  os: string | null
+  network: NetworkInfo
+  /** Microseconds since the epoch. */
+  seenAt: number
+}
+
+export interface NetworkInfo {
+  ip: string
+  /** /24 of an IPv4 address, /48 of an IPv6 one: one household or office, usually. */
+  prefix: string
+  asn: number | null
+  country: string | null
+}
+
+export function ipPrefix(ip: string): string {
+  if (ip.includes(':')) return `${ip.split(':').slice(0, 3).join(':')}::/48`
+  return `${ip.split('.').slice(0, 3).join('.')}.0/24`
+}
+
+export function stableValues(components: Components, stable: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const name of stable) {
+    const c = components[name]
+    out[name] = c === undefined ? null : c.error !== undefined ? { error: c.error } : (c.value ?? null)
+  }
+  return out
+}
+
+// Candidates are found by any of these groups of components hashing alike, so a visitor whose
+// fingerprint changed in one group (a browser update, a new monitor, travel, new fonts) is still found.
+export const PART_GROUPS: readonly (readonly string[])[] = [
+  ['webgl', 'hardwareConcurrency', 'deviceMemory', 'platform', 'touchSupport', 'vendor'],
+  ['screenSize', 'canvas', 'audio'],
+  ['fonts', 'math', 'pdfViewerEnabled'],
+  ['languages', 'intl'],
+]
+
+/** One 16-hex hash per PART_GROUPS entry. */
+export function partHashes(stable: Record<string, unknown>): string[] {
+  return PART_GROUPS.map((group, i) =>
+    createHash('sha256')
+      .update(`${i}:${canonicalJson(group.map((name) => stable[name] ?? null))}`)
+      .digest('hex')
+      .slice(0, 16),
+  )
+}
