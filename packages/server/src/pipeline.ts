@@ -8,19 +8,18 @@ import { toV3IpLocation } from './http/v3-shapes.js'
 import { type Candidate, decide } from './identify/engine.js'
 import { type Components, computeFingerprint } from './identify/fingerprint.js'
 import { newRequestId, newVisitorId } from './identify/ids.js'
-import { ipPrefix, partHashes, stableValues } from './identify/profile.js'
+import { buildProfile } from './identify/profile.js'
 import { issueToken, verifyToken } from './identify/token.js'
 import type { App } from './store/apps.js'
 import { GroupCommit } from './store/group-commit.js'
-import { checkReplay } from './store/replay.js'
 import {
   claimVisitor,
   exactCandidates,
   loadProfile,
   rememberVisitor,
-  type StoredProfile,
   similarCandidates,
 } from './store/identity.js'
+import { checkReplay } from './store/replay.js'
 import type { Database } from './store/schema.js'
 import { insertVisit, visitorSeen } from './store/visits.js'
 import { nowMicros } from './util/random.js'
@@ -105,26 +104,19 @@ export class IdentifyService {
       replayOf: await checkReplay(db, appId, input.components, input.storedId, requestId, ts),
     })
 
-    const stable = stableValues(input.components, STABLE_COMPONENTS)
-    const parts = partHashes(stable)
-    const network = {
+    const profile = buildProfile({
+      components: input.components,
+      stableNames: STABLE_COMPONENTS,
+      fingerprint,
+      browser: details.browserName,
+      majorVersion: details.browserMajorVersion,
+      os: details.os,
       ip,
-      prefix: ipPrefix(ip),
       asn: geo.asn?.asn ?? null,
       country: geo.ipLocation?.country.isoCode ?? null,
-    }
-    const major =
-      details.browserMajorVersion === null ? null : Number.parseInt(details.browserMajorVersion, 10)
-    const profile: StoredProfile = {
-      stable,
-      browser: details.browserName,
-      major: Number.isFinite(major) ? major : null,
-      os: details.os,
-      network,
-      seenAt: ts,
-      fingerprint,
-      parts,
-    }
+      ts,
+    })
+    const { parts, network } = profile
     const [tokenProfile, exact] = await Promise.all([
       token.status === 'valid' ? loadProfile(db, appId, token.visitorId) : Promise.resolve(undefined),
       exactCandidates(db, appId, fingerprint),

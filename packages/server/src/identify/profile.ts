@@ -22,6 +22,39 @@ export interface NetworkInfo {
   country: string | null
 }
 
+/** What the engine remembers per visitor: the profile plus what decides whether indexes need a write. */
+export interface StoredProfile extends Profile {
+  fingerprint: string
+  parts: string[]
+}
+
+/** The profile of the browser making this visit. */
+export function buildProfile(input: {
+  components: Components
+  stableNames: readonly string[]
+  fingerprint: string
+  browser: string | null
+  majorVersion: string | null
+  os: string | null
+  ip: string
+  asn: number | null
+  country: string | null
+  ts: number
+}): StoredProfile {
+  const stable = stableValues(input.components, input.stableNames)
+  const major = input.majorVersion === null ? Number.NaN : Number.parseInt(input.majorVersion, 10)
+  return {
+    stable,
+    browser: input.browser,
+    major: Number.isFinite(major) ? major : null,
+    os: input.os,
+    network: { ip: input.ip, prefix: ipPrefix(input.ip), asn: input.asn, country: input.country },
+    seenAt: input.ts,
+    fingerprint: input.fingerprint,
+    parts: partHashes(stable),
+  }
+}
+
 export function ipPrefix(ip: string): string {
   if (ip.includes(':')) return `${ip.split(':').slice(0, 3).join(':')}::/48`
   return `${ip.split('.').slice(0, 3).join('.')}.0/24`

@@ -1,13 +1,10 @@
 import type { Kysely } from 'kysely'
 import type { Candidate } from '../identify/engine.js'
-import type { Profile } from '../identify/profile.js'
-import type { Database } from './schema.js'
+import type { Profile, StoredProfile } from '../identify/profile.js'
 
-/** What the engine stores per visitor: the profile, plus what decides whether indexes need a write. */
-export interface StoredProfile extends Profile {
-  fingerprint: string
-  parts: string[]
-}
+export type { StoredProfile }
+
+import type { Database } from './schema.js'
 
 const parse = (s: string | null): StoredProfile | null => (s ? (JSON.parse(s) as StoredProfile) : null)
 
