@@ -16,9 +16,9 @@ const EXACT_LIMIT = 10
 class RecencyIndex {
   private readonly map = new Map<string, Map<string, number>>()
   touch(key: string, visitor: string, ts: number) {
-    let m = this.map.get(key)
-    if (!m) this.map.set(key, (m = new Map()))
+    const m = this.map.get(key) ?? new Map<string, number>()
     m.set(visitor, ts)
+    this.map.set(key, m)
   }
   recent(key: string, limit: number): string[] {
     const m = this.map.get(key)

@@ -1,5 +1,6 @@
 import { type Components, collect } from './collect.js'
 import { restore, save } from './persist.js'
+import { nonce } from './sources/automation.js'
 import { withTimeout } from './util.js'
 
 export type { CollectOptions, Component, Components } from './collect.js'
@@ -96,6 +97,8 @@ export async function load(options: LoadOptions): Promise<Agent> {
       linkedId: o.linkedId,
       extendedResult: o.extendedResult || undefined,
       components: collected,
+      // One collection may serve several get() calls: each request still has its own nonce.
+      nonce: nonce(),
     }
     let res: Response
     try {

@@ -30,6 +30,7 @@ export interface IdentifyInput {
   tag?: unknown
   linkedId?: string | undefined
   extendedResult?: boolean | undefined
+  nonce?: string | undefined
   components: Components
 }
 
@@ -101,7 +102,7 @@ export class IdentifyService {
       webdriver: componentValue(input.components, 'webdriver'),
       uaHints,
       components: input.components,
-      replayOf: await checkReplay(db, appId, input.components, input.storedId, requestId, ts),
+      replayOf: await checkReplay(db, appId, input.components, input.storedId, requestId, ts, input.nonce),
     })
 
     const profile = buildProfile({

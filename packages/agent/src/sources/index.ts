@@ -1,4 +1,5 @@
 import { audio } from './audio.js'
+import { automation } from './automation.js'
 import { canvas } from './canvas.js'
 import { chrome } from './chrome.js'
 import { deviceMemory } from './deviceMemory.js'
@@ -44,6 +45,7 @@ export const sources: Record<string, Source> = {
   mediaDevices,
   userAgent,
   webdriver,
+  automation,
   timezone,
   languages,
   screen,

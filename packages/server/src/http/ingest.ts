@@ -17,6 +17,7 @@ const bodySchema = {
     tag: {},
     linkedId: { type: 'string', maxLength: 256 },
     extendedResult: { type: 'boolean' },
+    nonce: { type: 'string', pattern: '^[0-9a-v]{16,64}$' },
     components: {
       type: 'object',
       maxProperties: 128,
@@ -45,6 +46,7 @@ interface IngestBody {
   tag?: unknown
   linkedId?: string
   extendedResult?: boolean
+  nonce?: string
   components: Record<string, { value?: unknown; error?: string; duration?: number }>
 }
 
