@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { App } from '../store/apps.js'
 import type { Database } from '../store/schema.js'
-import { findVisit, listVisitorVisits, type VisitRow } from '../store/visits.js'
+import { findVisit, type HistoryRow, listVisitorVisits, type VisitRow } from '../store/visits.js'
 import { HttpError } from './errors.js'
 
 /** Microseconds since the epoch → ISO 8601 UTC with 6 fractional digits. */
@@ -16,7 +16,7 @@ export function isoMicros(us: number): string {
 const parseJson = (s: string | null): unknown => (s === null ? null : JSON.parse(s))
 
 /** One visit exactly as the spec's `GET /v1/visitors/:id` shows it, keys in the spec's order. */
-export function toV1Visit(row: VisitRow) {
+export function toV1Visit(row: HistoryRow) {
   const d = JSON.parse(row.visitor_details) as Record<string, unknown>
   const bot = JSON.parse(row.bot) as {
     browserSaysItsBot: boolean

@@ -97,7 +97,8 @@ const migrations: Record<string, Migration> = {
       await db.schema
         .createIndex('visits_visitor_ts')
         .on('visits')
-        .columns(['app_id', 'visitor_id', 'ts'])
+        // request_id too: histories sort by (ts, request_id), and the index then serves the whole order.
+        .columns(['app_id', 'visitor_id', 'ts', 'request_id'])
         .execute()
     },
     async down(db: Kysely<any>) {

@@ -24,14 +24,47 @@ export async function findVisit(db: Kysely<Database>, appId: string, requestId: 
   return q.executeTakeFirst()
 }
 
-/** A visitor's visits, newest first; `before` is a requestId whose visit (and newer) are skipped. */
+/** What a history listing serves: everything but the raw signals and the engine's notes (most of a row's bytes). */
+export const HISTORY_COLUMNS = [
+  'request_id',
+  'app_id',
+  'visitor_id',
+  'ts',
+  'fingerprint',
+  'url',
+  'ip',
+  'tag',
+  'linked_id',
+  'ip_location',
+  'visitor_details',
+  'bot',
+] as const
+export type HistoryRow = Pick<VisitRow, (typeof HISTORY_COLUMNS)[number]>
+
+/**
+ * A visitor's visits, newest first; `before` is a requestId whose visit (and newer) are skipped.
+ * Bounded below by the visitor's first visit, so PostgreSQL plans only the partitions that can hold
+ * them; a visitor unknown in the app has no history at all.
+ */
 export async function listVisitorVisits(
   db: Kysely<Database>,
   appId: string,
   visitorId: string,
   opts: { limit: number; before?: { ts: number; requestId: string } | undefined },
-): Promise<VisitRow[]> {
-  let q = db.selectFrom('visits').selectAll().where('app_id', '=', appId).where('visitor_id', '=', visitorId)
+): Promise<HistoryRow[]> {
+  const visitor = await db
+    .selectFrom('visitors')
+    .select('first_seen_at')
+    .where('app_id', '=', appId)
+    .where('visitor_id', '=', visitorId)
+    .executeTakeFirst()
+  if (!visitor) return []
+  let q = db
+    .selectFrom('visits')
+    .select(HISTORY_COLUMNS)
+    .where('app_id', '=', appId)
+    .where('visitor_id', '=', visitorId)
+    .where('ts', '>=', Number(visitor.first_seen_at))
   const before = opts.before
   if (before) {
     q = q.where((eb) =>
