@@ -1,0 +1,444 @@
+// The HTTP side of bench:scale: calibration (what the pipeline writes for each device family and
+// client IP), the two measured calls at a steady concurrency, and the server's RSS.
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { Agent, request } from 'node:http'
+import { issueToken } from '../packages/server/dist/identify/token.js'
+import {
+  components,
+  type Dataset,
+  device,
+  FAMILIES,
+  fingerprintOf,
+  mix,
+  Rng,
+  type Templates,
+} from './scale-data.js'
+import type { BenchDb } from './scale-db.js'
+
+export interface Reply {
+  status: number
+  body: string
+  ms: number
+}
+
+export class Http {
+  private readonly agent: Agent
+  constructor(
+    private readonly base: string,
+    concurrency: number,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: concurrency })
+  }
+
+  send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const t0 = performance.now()
+      const req = request(new URL(path, this.base), { method, agent: this.agent, headers }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: performance.now() - t0,
+          }),
+        )
+        res.on('error', reject)
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+  }
+
+  close() {
+    this.agent.destroy()
+  }
+}
+
+/** Server RSS in MB from /proc/<pid>/status. */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : Number.NaN
+}
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/** CPU time (user + system) the process has used, in ms, from /proc/<pid>/stat. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // Fields after the command name (which may hold spaces), counted from field 3 (state).
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK
+}
+
+const identifyHeaders = (userAgent: string, ip: string) => ({
+  'content-type': 'text/plain;charset=UTF-8',
+  'user-agent': userAgent,
+  'x-forwarded-for': ip,
+  origin: 'https://shop.example',
+})
+
+/** The agent's request body. */
+export const identifyBody = (
+  apiKey: string,
+  comps: ReturnType<typeof components>,
+  url: string,
+  storedId: string | null,
+  extra: { tag?: unknown; linkedId?: string } = {},
+) => JSON.stringify({ v: 1, apiKey, storedId, url, ...extra, components: comps })
+
+/**
+ * Sends one identification per family and per pool IP, then reads back what the pipeline stored:
+ * visitor_details and bot per family, ip_location and ASN per IP. Checks that the fingerprint the bench
+ * computes is the server's. Then deletes the calibration visitors: the store is empty again.
+ */
+export async function calibrate(
+  http: Http,
+  db: BenchDb,
+  publicKey: string,
+  ips: string[],
+): Promise<Templates> {
+  const n = Math.max(FAMILIES.length, ips.length)
+  const sent: { requestId: string; family: number; ip: number; fp: string }[] = []
+  for (let k = 0; k < n; k++) {
+    // Calibration devices are numbered far beyond any visitor; pick one of family k % families.
+    let dn = 1_000_000_000 + k * 1000
+    while (device(dn).family !== k % FAMILIES.length) dn++
+    const d = device(dn)
+    const comps = components(d, new Rng(k), Date.now() * 1000)
+    const f = FAMILIES[d.family]!
+    const reply = await http.send(
+      'POST',
+      '/v1/identify',
+      identifyHeaders(f.userAgent, ips[k % ips.length]!),
+      identifyBody(publicKey, comps, 'https://shop.example/', null),
+    )
+    if (reply.status !== 200) throw new Error(`calibration identify: ${reply.status} ${reply.body}`)
+    const { requestId } = JSON.parse(reply.body) as { requestId: string }
+    sent.push({ requestId, family: d.family, ip: k % ips.length, fp: fingerprintOf(comps) })
+  }
+  const rows = await db.query<{
+    request_id: string
+    fingerprint: string
+    visitor_details: string
+    bot: string
+    ip_location: string | null
+  }>('select request_id, fingerprint, visitor_details, bot, ip_location from visits')
+  const byId = new Map(rows.map((r) => [r.request_id, r]))
+  const t: Templates = {
+    details: [],
+    bot: [],
+    ips,
+    ipLocation: new Array(ips.length).fill(null),
+    asn: new Array(ips.length).fill(null),
+  }
+  for (const s of sent) {
+    const row = byId.get(s.requestId)
+    if (!row) throw new Error(`calibration: visit ${s.requestId} not found in the database`)
+    if (row.fingerprint !== s.fp) {
+      throw new Error(
+        `calibration: the server computed fingerprint ${row.fingerprint}, the bench ${s.fp}: the algorithm changed?`,
+      )
+    }
+    const details = JSON.parse(row.visitor_details) as Record<string, unknown>
+    t.details[s.family] ??= details
+    t.bot[s.family] ??= row.bot
+    t.ipLocation[s.ip] = row.ip_location
+    t.asn[s.ip] = details.asn ?? null
+  }
+  for (let f = 0; f < FAMILIES.length; f++) {
+    if (!t.details[f]) throw new Error(`calibration: no template for ${FAMILIES[f]!.name}`)
+  }
+  await db.exec('DELETE FROM visits')
+  await db.exec('DELETE FROM fingerprints')
+  await db.exec('DELETE FROM visitors')
+  return t
+}
+
+export interface Latency {
+  n: number
+  p50: number
+  p99: number
+  max: number
+  errors: number
+}
+
+function summarize(ms: number[], errors: number): Latency {
+  const s = [...ms].sort((a, b) => a - b)
+  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? Number.NaN
+  const r = (x: number) => Math.round(x * 100) / 100
+  return { n: s.length, p50: r(q(0.5)), p99: r(q(0.99)), max: r(s.at(-1) ?? Number.NaN), errors }
+}
+
+/** Runs `n` requests with `concurrency` in flight (closed loop); `check` says whether a reply is right. */
+async function steady(
+  n: number,
+  concurrency: number,
+  make: (i: number) => () => Promise<Reply>,
+  check: (i: number, r: Reply) => boolean,
+  onSample?: () => void,
+): Promise<Latency & { byIndex: Float64Array }> {
+  const ms: number[] = []
+  const byIndex = new Float64Array(n).fill(Number.NaN)
+  let errors = 0
+  let next = 0
+  const sampler = onSample ? setInterval(onSample, 200) : null
+  const worker = async () => {
+    while (next < n) {
+      const i = next++
+      try {
+        const r = await make(i)()
+        ms.push(r.ms)
+        byIndex[i] = r.ms
+        if (!check(i, r)) errors++
+      } catch {
+        errors++
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  if (sampler) clearInterval(sampler)
+  return { ...summarize(ms, errors), byIndex }
+}
+
+/** Visits in a GET answer, without parsing it: one `"visitorId":` per visit. */
+function countVisits(body: string): number {
+  let n = 0
+  for (let i = body.indexOf('"visitorId":'); i !== -1; i = body.indexOf('"visitorId":', i + 12)) n++
+  return n
+}
+
+export interface MeasureOptions {
+  requests: number
+  concurrency: number
+  warmup: number
+  seed: number
+}
+
+export interface GetClass extends Latency {
+  name: string
+  /** Visits per answer, on average. */
+  avgVisits: number
+}
+
+export interface StageMeasurement {
+  get: Latency & { avgVisits: number; mix: string; classes: GetClass[]; serverCpuMsPerRequest: number }
+  identify: Latency & {
+    returningMatched: number
+    returning: number
+    newFound: number
+    mix: string
+    serverCpuMsPerRequest: number
+  }
+  rssMb: number
+  rssPeakMb: number
+}
+
+/** Loaded visitors: uniformly, weighted by visits (active visitors are looked up more), and the heaviest. */
+class VisitorPicker {
+  private readonly cum: Float64Array
+  private readonly heavy: number[]
+  constructor(
+    ds: Dataset,
+    private readonly loaded: number,
+  ) {
+    this.cum = new Float64Array(loaded)
+    let acc = 0
+    for (let v = 0; v < loaded; v++) this.cum[v] = acc += ds.counts[v]!
+    const byCount = Array.from({ length: loaded }, (_, v) => v).sort((a, b) => ds.counts[b]! - ds.counts[a]!)
+    this.heavy = byCount.slice(0, Math.max(1, Math.ceil(loaded / 100)))
+  }
+  uniform(r: Rng) {
+    return r.int(this.loaded)
+  }
+  weighted(r: Rng) {
+    const u = r.next() * this.cum[this.loaded - 1]!
+    let a = 0
+    let b = this.loaded - 1
+    while (a < b) {
+      const m = (a + b) >> 1
+      if (this.cum[m]! < u) a = m + 1
+      else b = m
+    }
+    return a
+  }
+  heavyOne(r: Rng) {
+    return r.pick(this.heavy)
+  }
+}
+
+export async function measureStage(
+  http: Http,
+  pid: number,
+  ds: Dataset,
+  loaded: number,
+  keys: { publicKey: string; secretKey: string; tokenSecret: string },
+  opts: MeasureOptions,
+  stage: number,
+): Promise<StageMeasurement> {
+  const picker = new VisitorPicker(ds, loaded)
+  let peak = rssMb(pid)
+  const sample = () => {
+    try {
+      peak = Math.max(peak, rssMb(pid))
+    } catch {}
+  }
+
+  // GET /v1/visitors/:id — 60% weighted by traffic (default limit, 100), 25% any visitor ?limit=10,
+  // 15% the heaviest 1% of visitors ?limit=100.
+  const getPlan = (r: Rng) => {
+    const u = r.next()
+    if (u < 0.6) return { v: picker.weighted(r), q: '' }
+    if (u < 0.85) return { v: picker.uniform(r), q: '?limit=10' }
+    return { v: picker.heavyOne(r), q: '?limit=100' }
+  }
+  const expected = (v: number, q: string) => Math.min(ds.counts[v]!, q === '?limit=10' ? 10 : 100)
+  const getReq = (r: Rng) => {
+    const { v, q } = getPlan(r)
+    return {
+      v,
+      q,
+      visits: 0,
+      run: () => http.send('GET', `/v1/visitors/${ds.visitorIds[v]}${q}`, { auth: keys.secretKey }),
+    }
+  }
+  const warmR = new Rng(mix(0xa1, stage, opts.seed))
+  await steady(
+    opts.warmup,
+    opts.concurrency,
+    () => getReq(warmR).run,
+    () => true,
+  )
+  const getR = new Rng(mix(0x9e7, stage, opts.seed))
+  const getPlans = Array.from({ length: opts.requests }, () => getReq(getR))
+  const getCpu0 = cpuMs(pid)
+  const get = await steady(
+    opts.requests,
+    opts.concurrency,
+    (i) => getPlans[i]!.run,
+    (i, reply) => {
+      const p = getPlans[i]!
+      if (reply.status !== 200) return false
+      p.visits = countVisits(reply.body)
+      // Every tenth answer is parsed in full (parsing all of them would load the 2 cores we share).
+      if (i % 10 === 0 && (JSON.parse(reply.body) as unknown[]).length !== p.visits) return false
+      return p.visits >= expected(p.v, p.q)
+    },
+    sample,
+  )
+  const getCpu = (cpuMs(pid) - getCpu0) / opts.requests
+  const classes: GetClass[] = [
+    ['traffic-weighted, default limit (100)', ''],
+    ['any visitor, ?limit=10', '?limit=10'],
+    ['top 1% heaviest, ?limit=100', '?limit=100'],
+  ].map(([name, q]) => {
+    const idx = getPlans.flatMap((p, i) => (p.q === q ? [i] : []))
+    const lat = summarize(
+      idx.map((i) => get.byIndex[i]!).filter((x) => !Number.isNaN(x)),
+      0,
+    )
+    const visits = idx.reduce((n, i) => n + getPlans[i]!.visits, 0)
+    return { name: name!, ...lat, avgVisits: idx.length ? Math.round((visits / idx.length) * 10) / 10 : 0 }
+  })
+  const allVisits = getPlans.reduce((n, p) => n + p.visits, 0)
+
+  // POST /v1/identify — returning visitors (weighted by traffic) with their cookie (50%), returning ones
+  // that lost it and match by fingerprint (20%), and new browsers (30%).
+  let newDevice = 2_000_000_000 + stage * 10_000_000 + (opts.seed % 1000) * 10_000
+  const nowUs = () => Date.now() * 1000
+  const identifyReq = (r: Rng) => {
+    const u = r.next()
+    const kind = u < 0.5 ? 'cookie' : u < 0.7 ? 'fingerprint' : 'new'
+    const v = kind === 'new' ? -1 : picker.weighted(r)
+    const d = v < 0 ? device(newDevice++) : device(v, ds.currentVersion[v]!)
+    const f = FAMILIES[d.family]!
+    const comps = components(d, r, nowUs())
+    const storedId =
+      kind === 'cookie'
+        ? issueToken(keys.tokenSecret, ds.appId, ds.visitorIds[v]!, Date.now() - 86_400_000)
+        : null
+    const ip =
+      ds.templates!.ips[v < 0 ? r.int(ds.templates!.ips.length) : mix(0x19, v) % ds.templates!.ips.length]!
+    const body = identifyBody(
+      keys.publicKey,
+      comps,
+      `https://shop.example/products/${r.int(5000)}`,
+      storedId,
+      {
+        tag: { orderId: r.int(1e7) },
+      },
+    )
+    return {
+      kind,
+      v,
+      run: () => http.send('POST', '/v1/identify', identifyHeaders(f.userAgent, ip), body),
+    }
+  }
+  const warmI = new Rng(mix(0xa2, stage, opts.seed))
+  await steady(
+    opts.warmup,
+    opts.concurrency,
+    () => identifyReq(warmI).run,
+    () => true,
+  )
+  const idR = new Rng(mix(0x1d, stage, opts.seed))
+  const plans = Array.from({ length: opts.requests }, () => identifyReq(idR))
+  let returning = 0
+  let matched = 0
+  let newFound = 0
+  const idCpu0 = cpuMs(pid)
+  const identify = await steady(
+    opts.requests,
+    opts.concurrency,
+    (i) => plans[i]!.run,
+    (i, reply) => {
+      if (reply.status !== 200) return false
+      const p = plans[i]!
+      const res = JSON.parse(reply.body) as { visitorId: string; visitorFound: boolean }
+      if (p.kind === 'new') {
+        if (res.visitorFound) newFound++
+        return !res.visitorFound
+      }
+      returning++
+      if (res.visitorId === ds.visitorIds[p.v]) matched++
+      return true
+    },
+    sample,
+  )
+  const idCpu = (cpuMs(pid) - idCpu0) / opts.requests
+  sample()
+  return {
+    get: {
+      n: get.n,
+      p50: get.p50,
+      p99: get.p99,
+      max: get.max,
+      errors: get.errors,
+      avgVisits: Math.round((allVisits / getPlans.length) * 10) / 10,
+      mix: '60% traffic-weighted (default limit, 100), 25% any visitor ?limit=10, 15% top-1% heavy ?limit=100',
+      classes,
+      serverCpuMsPerRequest: Math.round(getCpu * 100) / 100,
+    },
+    identify: {
+      n: identify.n,
+      p50: identify.p50,
+      p99: identify.p99,
+      max: identify.max,
+      errors: identify.errors,
+      returning,
+      returningMatched: matched,
+      newFound,
+      mix: '50% returning with storedId, 20% returning by fingerprint only, 30% new browsers',
+      serverCpuMsPerRequest: Math.round(idCpu * 100) / 100,
+    },
+    rssMb: Math.round(rssMb(pid) * 10) / 10,
+    rssPeakMb: Math.round(peak * 10) / 10,
+  }
+}
