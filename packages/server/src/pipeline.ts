@@ -8,7 +8,7 @@ import { toV3IpLocation } from './http/v3-shapes.js'
 import { type Candidate, decide } from './identify/engine.js'
 import { type Components, computeFingerprint } from './identify/fingerprint.js'
 import { newRequestId, newVisitorId } from './identify/ids.js'
-import { buildProfile } from './identify/profile.js'
+import { buildProfile, claimKey } from './identify/profile.js'
 import { issueToken, verifyToken } from './identify/token.js'
 import type { App } from './store/apps.js'
 import { GroupCommit } from './store/group-commit.js'
@@ -123,12 +123,11 @@ export class IdentifyService {
       exactCandidates(db, appId, fingerprint),
     ])
     const evidence = { token, tokenProfile, current: profile, exact, similar: [] as Candidate[] }
-    let decision = decide(evidence)
-    if (decision.path === 'new') {
-      // Only now is the fuzzy matcher worth its queries.
+    // Without a stored identifier, who else renders alike decides how far a fingerprint match may reach.
+    if (!(token.status === 'valid' && tokenProfile !== undefined)) {
       evidence.similar = await similarCandidates(db, appId, parts)
-      if (evidence.similar.length > 0) decision = decide(evidence)
     }
+    const decision = decide(evidence)
     const previous =
       decision.visitorId === null
         ? null
@@ -188,7 +187,7 @@ export class IdentifyService {
       let prev = previous
       if (decision.visitorId === null) {
         // Another request of the same browser may have created the visitor a moment ago.
-        id = await claimVisitor(trx, appId, `${fingerprint}|${network.prefix}`, candidate, ts)
+        id = await claimVisitor(trx, appId, claimKey(fingerprint, ip), candidate, ts)
         if (id !== candidate) prev = await loadProfile(trx, appId, id)
       }
       await rememberVisitor(trx, appId, id, profile, prev, ts)

@@ -50,7 +50,18 @@ const HARDWARE = ['hardwareConcurrency', 'deviceMemory', 'platform', 'touchSuppo
 export const RECENT_MINUTES = 30
 const QUICK_CHANGE_VETO = new Set(['screenSize', 'canvas', 'audio', 'intl', 'languages', 'fonts', 'math'])
 
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b)
+
+// A profile is compared with many visits (and each visit with many candidates): serialise each
+// stable value once per profile object.
+const serialised = new WeakMap<Record<string, unknown>, Map<string, string>>()
+function valueKey(stable: Record<string, unknown>, name: string): string {
+  const m = serialised.get(stable) ?? new Map<string, string>()
+  serialised.set(stable, m)
+  const k = m.get(name) ?? JSON.stringify(stable[name] ?? null)
+  m.set(name, k)
+  return k
+}
 const obj = (v: unknown): Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
 
@@ -99,7 +110,11 @@ export function compare(prev: Profile, cur: Profile): Comparison {
     return fail('browser version went down')
   const updated = prev.major !== null && cur.major !== null && cur.major > prev.major
   for (const name of HARDWARE) {
-    if (!same(prev.stable[name], cur.stable[name]) && prev.stable[name] != null && cur.stable[name] != null) {
+    if (
+      valueKey(prev.stable, name) !== valueKey(cur.stable, name) &&
+      prev.stable[name] != null &&
+      cur.stable[name] != null
+    ) {
       return fail('hardware changed')
     }
   }
@@ -114,7 +129,7 @@ export function compare(prev: Profile, cur: Profile): Comparison {
     total += weight
     const a = prev.stable[name]
     const b = cur.stable[name]
-    if (same(a, b)) {
+    if (valueKey(prev.stable, name) === valueKey(cur.stable, name)) {
       matched.push(name)
       continue
     }

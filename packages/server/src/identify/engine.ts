@@ -15,7 +15,7 @@ export interface Evidence {
   /** The stored identifier's visitor: its profile, null without one, undefined when unknown in this app. */
   tokenProfile: Profile | null | undefined
   current: Profile
-  /** Visitors seen with this exact fingerprint, most recent first. */
+  /** Visitors seen with this exact fingerprint, most recent first (profiles carry their part hashes). */
   exact: Candidate[]
   /** Visitors sharing part of the fingerprint (see PART_GROUPS), most recent first. */
   similar: Candidate[]
@@ -39,6 +39,13 @@ export const FUZZY_THRESHOLD = 0.82
 export const FUZZY_MARGIN = 0.04
 
 const round = (x: number) => Math.round(x * 1000) / 1000
+/**
+ * Without a stored identifier, a fingerprint (exact or fuzzy) is only matched from the same IP
+ * address: most devices share their exact fingerprint with others (Gómez-Boix et al. 2018), the
+ * first collision cannot be told from the same browser moving, and a wrong match would stick through
+ * storage from then on. Tuned with `npm run bench:accuracy` (docs/accuracy.md).
+ */
+export const MIN_PROXIMITY = 3
 
 function proximity(a: Profile, b: Profile): number {
   if (a.network.ip === b.network.ip) return 3
@@ -76,9 +83,12 @@ export function decide(e: Evidence): Decision {
   const exact = e.exact.filter((c) => !(c.profile && compare(c.profile, cur).veto))
   if (exact.length < e.exact.length)
     reasons.push('exact fingerprint seen with a browser that cannot be this one')
-  if (exact.length === 1) {
+  const near1 = exact.length === 1 && exact[0]!.profile ? proximity(exact[0]!.profile, cur) : 0
+  if (exact.length === 1 && near1 < MIN_PROXIMITY) {
+    reasons.push('exact fingerprint seen with one visitor from another address: may be an identical device')
+  } else if (exact.length === 1) {
     reasons.push('exact fingerprint match')
-    const near = exact[0]!.profile ? proximity(exact[0]!.profile, cur) : 0
+    const near = near1
     return {
       visitorId: exact[0]!.visitorId,
       visitorFound: true,
@@ -93,8 +103,8 @@ export function decide(e: Evidence): Decision {
       .map((c) => ({ c, near: c.profile ? proximity(c.profile, cur) : 0 }))
       .sort((a, b) => b.near - a.near)
     const [best, second] = ranked
-    if (best && best.near >= 1 && best.near > (second?.near ?? -1)) {
-      reasons.push(`exact fingerprint shared by ${exact.length} visitors: the one on the same network`)
+    if (best && best.near >= MIN_PROXIMITY && best.near > (second?.near ?? -1)) {
+      reasons.push(`exact fingerprint shared by ${exact.length} visitors: the one at the same address`)
       return {
         visitorId: best.c.visitorId,
         visitorFound: true,
@@ -103,7 +113,7 @@ export function decide(e: Evidence): Decision {
         reasons,
       }
     }
-    reasons.push(`exact fingerprint shared by ${exact.length} visitors, none on this network: too ambiguous`)
+    reasons.push(`exact fingerprint shared by ${exact.length} visitors, none at this address: too ambiguous`)
   }
 
   const seen = new Set(e.exact.map((c) => c.visitorId))
@@ -112,7 +122,7 @@ export function decide(e: Evidence): Decision {
     if (seen.has(c.visitorId) || !c.profile) continue
     seen.add(c.visitorId)
     const r = compare(c.profile, cur)
-    if (!r.veto) scored.push({ ...r, visitorId: c.visitorId })
+    if (!r.veto && proximity(c.profile, cur) >= MIN_PROXIMITY) scored.push({ ...r, visitorId: c.visitorId })
   }
   scored.sort((a, b) => b.score - a.score)
   const [best, second] = scored

@@ -12,6 +12,8 @@ export interface Profile {
   network: NetworkInfo
   /** Microseconds since the epoch. */
   seenAt: number
+  /** partHashes(stable), when known. */
+  parts?: string[]
 }
 
 export interface NetworkInfo {
@@ -54,6 +56,12 @@ export function buildProfile(input: {
     parts: partHashes(stable),
   }
 }
+
+/**
+ * What a new visitor claims: its fingerprint from its address. Two first visits of one browser racing
+ * share both; identical devices share both only behind one address, where nothing tells them apart.
+ */
+export const claimKey = (fingerprint: string, ip: string) => `${fingerprint}|${ip}`
 
 export function ipPrefix(ip: string): string {
   if (ip.includes(':')) return `${ip.split(':').slice(0, 3).join(':')}::/48`

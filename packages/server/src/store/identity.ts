@@ -6,6 +6,9 @@ export type { StoredProfile }
 
 import type { Database } from './schema.js'
 
+/** How long a new visitor's claim makes racing first visits of the same browser join it. */
+export const CLAIM_WINDOW_US = 60_000_000
+
 const parse = (s: string | null): StoredProfile | null => (s ? (JSON.parse(s) as StoredProfile) : null)
 
 /** A visitor's profile; null when it has none; undefined when there is no such visitor in the app. */
@@ -72,8 +75,10 @@ export async function similarCandidates(
 }
 
 /**
- * Claims (fingerprint, network) for a would-be new visitor. When another request claimed it first
- * (two first visits of one browser at once), returns that visitor instead: one browser, one visitor.
+ * Claims `claim` (see identify/profile.ts claimKey) for a would-be new visitor. When another request
+ * claimed it within CLAIM_WINDOW_US (two first visits of one browser at once), returns that visitor
+ * instead: one browser, one visitor. An older claim is taken over: by then the earlier browser is
+ * found by its fingerprint, and anyone else behind that address is someone else.
  */
 export async function claimVisitor(
   db: Kysely<Database>,
@@ -85,7 +90,12 @@ export async function claimVisitor(
   await db
     .insertInto('visitor_claims')
     .values({ app_id: appId, claim, visitor_id: visitorId, created_at: ts })
-    .onConflict((oc) => oc.columns(['app_id', 'claim']).doNothing())
+    .onConflict((oc) =>
+      oc
+        .columns(['app_id', 'claim'])
+        .doUpdateSet({ visitor_id: visitorId, created_at: ts })
+        .where('visitor_claims.created_at', '<', ts - CLAIM_WINDOW_US),
+    )
     .execute()
   const row = await db
     .selectFrom('visitor_claims')

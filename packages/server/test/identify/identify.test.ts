@@ -159,12 +159,16 @@ describe('matching engine: stored identifier', () => {
 })
 
 describe('matching engine: exact fingerprint', () => {
-  it('one visitor with this fingerprint: that visitor, even on another network', () => {
-    const d = decide(
-      evidence({ exact: [cand('V2', profile())], current: profile({ network: abroad, seenAt: later(3) }) }),
-    )
+  it('one visitor with this fingerprint at this address: that visitor; from another address: a new one', () => {
+    const d = decide(evidence({ exact: [cand('V2', profile())], current: profile({ seenAt: later(3) }) }))
     assert.equal(d.visitorId, 'V2')
     assert.equal(d.path, 'fingerprint')
+    // Most devices share their fingerprint with others: without storage, another address may be another device.
+    const away = decide(
+      evidence({ exact: [cand('V2', profile())], current: profile({ network: abroad, seenAt: later(3) }) }),
+    )
+    assert.equal(away.visitorId, null)
+    assert.ok(away.reasons.some((r) => r.includes('identical device')))
   })
   it('identical devices: the one on the same network; none there is too ambiguous, so a new visitor', () => {
     const a = cand('A', profile({ network: elsewhere }))
@@ -197,17 +201,21 @@ describe('matching engine: fuzzy', () => {
       d.comparison!.differed.some((x) => x.component === 'canvas' && x.why.includes('browser update')),
     )
   })
-  it('follows travel (time zone, languages and country) and a new monitor, and installed fonts', () => {
-    const travel = fuzzy(
-      profile(
-        { network: abroad, seenAt: later(2) },
-        {
-          intl: { ...STABLE.intl, timeZone: 'Europe/Berlin' },
-          languages: ['en-US', 'en', 'de'],
-        },
-      ),
+  it('follows time zone and language changes, a new monitor and installed fonts', () => {
+    const travel = profile(
+      { network: abroad, seenAt: later(2) },
+      {
+        intl: { ...STABLE.intl, timeZone: 'Europe/Berlin' },
+        languages: ['en-US', 'en', 'de'],
+      },
     )
-    assert.equal(travel.visitorId, 'V1')
+    const c = compare(prev, travel)
+    assert.equal(c.veto, null)
+    assert.ok(c.similarity >= FUZZY_THRESHOLD, String(c.similarity))
+    assert.ok(c.differed.some((d) => d.why.includes('travel')))
+    // Without a stored identifier, only from the same address.
+    assert.equal(fuzzy(travel).visitorId, null)
+    assert.equal(fuzzy({ ...travel, network: prev.network }).visitorId, 'V1')
     const monitor = { screenSize: { long: 2560, short: 1440, colorDepth: 24 } }
     assert.equal(fuzzy(profile({ seenAt: later(1) }, monitor)).visitorId, 'V1')
     assert.equal(

@@ -1,0 +1,61 @@
+// The contract between the accuracy simulator (population + evolution) and the identifiers it scores.
+
+/** One component as the agent sends it (see docs/agent-protocol.md). */
+export type Component = { value: unknown; duration?: number } | { error: string; duration?: number }
+export type Components = Record<string, Component>
+
+export type EventType =
+  | 'first' // the browser's first visit
+  | 'revisit' // nothing changed
+  | 'browserUpdate'
+  | 'osUpdate'
+  | 'dst'
+  | 'travel'
+  | 'zoom'
+  | 'monitor'
+  | 'fontInstall'
+  | 'gpuDriver'
+  | 'clearStorage'
+  | 'incognito'
+  | 'randomized' // a browser that randomises its fingerprint (Brave-like farbling, anti-fingerprinting extensions)
+  | 'deviceReplacement' // the person got a new device: truth says a NEW browser, never the old one
+
+/** One identification request, in time order. The identifier sees everything but the `truth`. */
+export interface SimVisit {
+  /** Simulated time, ms since the epoch. */
+  t: number
+  /** Components exactly as our agent would send them (names from packages/agent/src/sources). */
+  components: Components
+  ip: string
+  /** Network owner of `ip` and its country, as the server's enrichment would report them. */
+  asn: number
+  country: string
+  /** What happened since this browser's previous visit (several may apply). */
+  events: EventType[]
+  /** Whether the browser still holds the identifier issued on its previous visit. */
+  storageKept: boolean
+  truth: {
+    /** The unit that should keep one visitorId: one browser profile on one device. */
+    browser: string
+    device: string
+    /** Set for devices that are identical by construction (same phone model, same corporate image). */
+    cloneGroup: string | null
+    platform: 'desktop' | 'mobile'
+  }
+}
+
+/** An identification method under test (ours, or a baseline). */
+export interface Identifier {
+  readonly name: string
+  /**
+   * `storedId`: what the browser kept from its previous answer (null when storage was cleared,
+   * in incognito, or on a first visit). Returns the visitorId it assigns and the identifier the
+   * browser should keep (for baselines without server-issued identifiers, both are the visitorId).
+   */
+  identify(
+    visit: Omit<SimVisit, 'truth' | 'events'>,
+    storedId: string | null,
+  ): { visitorId: string; storedId: string }
+  /** Visits stored so far (for latency-at-size measurements). */
+  size?(): number
+}
