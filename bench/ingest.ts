@@ -19,13 +19,16 @@ server.listen(0, '127.0.0.1', () => console.log('serving at http://127.0.0.1:' +
 process.on('SIGTERM', () => server.close(() => process.exit(0)))
 `
 
+/** Share of requests from returning browsers that still hold their stored identifier. */
+const RETURNING_WITH_STORAGE = 0.9
+
 /** A realistic agent payload (~3 KB) for one of BROWSERS synthetic browsers. */
-function payload(apiKey: string, i: number): string {
+function payload(apiKey: string, i: number, storedId: string | null = null): string {
   const c = (value: unknown) => ({ value, duration: 1 })
   return JSON.stringify({
     v: 1,
     apiKey,
-    storedId: null,
+    storedId,
     url: `https://shop.example/products/${i % 97}?ref=bench`,
     tag: { orderId: i },
     components: {
@@ -167,13 +170,35 @@ function parseArgs(argv: string[]) {
   return { dbs: dbs as ('sqlite' | 'postgres')[], workers }
 }
 
+/** Every synthetic browser's first visit, keeping the identifier each answer issues (as the agent does). */
+async function prime(url: string, bodies: string[]): Promise<(string | null)[]> {
+  const ids: (string | null)[] = new Array(bodies.length).fill(null)
+  let next = 0
+  const worker = async () => {
+    for (let i = next++; i < bodies.length; i = next++) {
+      const res = await fetch(`${url}/v1/identify`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain;charset=UTF-8', 'x-forwarded-for': '8.8.8.8' },
+        body: bodies[i],
+      })
+      ids[i] = ((await res.json()) as { storedId?: string }).storedId ?? null
+    }
+  }
+  await Promise.all(Array.from({ length: 16 }, worker))
+  return ids
+}
+
 async function measure(db: 'sqlite' | 'postgres', workers: number) {
   const schema = db === 'postgres' ? await createPgSchema() : null
   const env: NodeJS.ProcessEnv = { TRUST_PROXY: 'true', ...(schema ? { DATABASE_URL: schema.url } : {}) }
   const sl = await startSightline(env, workers > 1 ? ['--workers', String(workers)] : [])
   try {
-    const bodies = Array.from({ length: BROWSERS }, (_, i) => payload(sl.publicKey, i))
-    await load(sl.url, bodies.slice(0, 200)) // warm-up: JIT, page caches
+    const first = Array.from({ length: BROWSERS }, (_, i) => payload(sl.publicKey, i))
+    const stored = await prime(sl.url, first) // also the warm-up: JIT, page caches
+    // Returning browsers: most still hold their identifier; the rest cleared storage (fingerprint path).
+    const bodies = first.map((_, i) =>
+      payload(sl.publicKey, i, i % 10 < RETURNING_WITH_STORAGE * 10 ? (stored[i] ?? null) : null),
+    )
     const max = await load(sl.url, bodies)
     const half = await paced(sl.url, bodies, Math.max(1, Math.round(max.rps / 2)))
     return { max, half }
@@ -186,8 +211,8 @@ async function measure(db: 'sqlite' | 'postgres', workers: number) {
 async function main() {
   const { dbs, workers } = parseArgs(process.argv.slice(2))
   console.log(
-    `bench:ingest — ${CONNECTIONS} connections, ${DURATION}s per run, ${BROWSERS} synthetic browsers, ` +
-      `${workers} worker process(es), load generator in this process`,
+    `bench:ingest — ${CONNECTIONS} connections, ${DURATION}s per run, ${BROWSERS} synthetic returning browsers ` +
+      `(${RETURNING_WITH_STORAGE * 100}% with their stored identifier), ${workers} worker process(es), load generator in this process`,
   )
   const bare = await startProcess(['-e', BARE], /serving at (http:\/\/[^/\s]+)\//)
   const bareResult = await load(bare.url, null)
