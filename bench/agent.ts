@@ -6,18 +6,11 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import { gzipSync } from 'node:zlib'
 import { type Browser, chromium } from 'playwright-core'
-import { fmt, ROOT, startSightline } from './lib.js'
+import { CHROMIUM, CHROMIUM_ARGS, fmt, ROOT, startSightline } from './lib.js'
 
 const RUNS = Number(process.env.BENCH_RUNS) || 30
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
+  ...CHROMIUM_ARGS,
   // Nothing leaves the machine, whatever a script tries: only 127.0.0.1 resolves.
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
 ]

@@ -10,17 +10,10 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
-import { ROOT, startSightline } from './lib.js'
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, startSightline } from './lib.js'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
+  ...CHROMIUM_ARGS,
   // Nothing leaves the machine, whatever a script tries: only 127.0.0.1 and localhost resolve.
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
 ]

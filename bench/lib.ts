@@ -70,6 +70,18 @@ export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: str
   }
 }
 
+/** Debian Chromium and the flags every benchmark launches it with (as the tests do). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]
+
 export const fmt = (n: number, digits = 1) => n.toFixed(digits)
 
 /** A fresh PostgreSQL schema for one benchmark run; `url` points the server's search_path at it. */

@@ -85,6 +85,16 @@ export async function load(options: LoadOptions): Promise<Agent> {
     components()
   }
 
+  /**
+   * One collection may serve several get() calls; each request still carries a nonce of its own,
+   * inside the components, so a re-post of them is a replay whatever else a script changes.
+   */
+  function withFreshNonce(c: Components): Components {
+    const a = c.automation
+    if (!a || !('value' in a) || typeof a.value !== 'object' || a.value === null) return c
+    return { ...c, automation: { ...a, value: { ...(a.value as object), n: nonce() } } }
+  }
+
   async function identify(o: GetOptions, signal?: AbortSignal): Promise<GetResult> {
     const [storedId, collected] = await Promise.all([stored, components()])
     const body = {
@@ -96,9 +106,7 @@ export async function load(options: LoadOptions): Promise<Agent> {
       tag: o.tag,
       linkedId: o.linkedId,
       extendedResult: o.extendedResult || undefined,
-      components: collected,
-      // One collection may serve several get() calls: each request still has its own nonce.
-      nonce: nonce(),
+      components: withFreshNonce(collected),
     }
     let res: Response
     try {

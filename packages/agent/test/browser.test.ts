@@ -203,7 +203,14 @@ describe('agent in Chromium', () => {
     }, stub.url)
     const [a, b] = stub.seen.map((s) => s.body.components)
     assert.ok(a && b)
-    assert.deepEqual(b, a, 'the second get() sends the same collection')
+    // The same collection, each request with a nonce of its own (so a re-post is a replay).
+    const nonceOf = (c: any) => c.automation.value.n
+    assert.notEqual(nonceOf(a), nonceOf(b))
+    const withoutNonce = (c: any) => ({
+      ...c,
+      automation: { ...c.automation, value: { ...c.automation.value, n: null } },
+    })
+    assert.deepEqual(withoutNonce(b), withoutNonce(a), 'the second get() sends the same collection')
     // Every source stays within its 1000 ms budget (durations are wall-clock, so a busy machine inflates them).
     for (const [name, c] of Object.entries(a as Record<string, { duration: number; error?: string }>)) {
       assert.ok(c.duration < 1000, `${name}: ${c.duration} ms`)

@@ -30,7 +30,6 @@ export interface IdentifyInput {
   tag?: unknown
   linkedId?: string | undefined
   extendedResult?: boolean | undefined
-  nonce?: string | undefined
   components: Components
 }
 
@@ -102,7 +101,7 @@ export class IdentifyService {
       webdriver: componentValue(input.components, 'webdriver'),
       uaHints,
       components: input.components,
-      replayOf: await checkReplay(db, appId, input.components, input.storedId, requestId, ts, input.nonce),
+      replayOf: await checkReplay(db, appId, input.components, input.storedId, requestId, ts),
     })
 
     const profile = buildProfile({

@@ -88,20 +88,14 @@ describe('bot detection at the ingest endpoint', () => {
     assert.ok(!signals(await bot(next.json.requestId)).includes('replayed_payload'))
   })
 
-  it('two get() calls at once share a collection but not a request nonce: neither is a replay', async () => {
-    const c = components({
-      automation: { n: 'klmnopqrst0123456789', t: Date.now(), tampered: [], globals: [] },
-    })
+  it('two get() calls at once share a collection but not its nonce: neither is a replay', async () => {
+    const c = (n: string) => components({ automation: { n, t: Date.now(), tampered: [], globals: [] } })
     const [a, b] = await Promise.all([
-      post(s.url, { ...body(c), nonce: '0123456789abcdefgh' }, { 'user-agent': CHROME_MAC_UA }),
-      post(s.url, { ...body(c), nonce: 'hgfedcba9876543210' }, { 'user-agent': CHROME_MAC_UA }),
+      post(s.url, body(c('0123456789abcdefgh')), { 'user-agent': CHROME_MAC_UA }),
+      post(s.url, body(c('hgfedcba9876543210')), { 'user-agent': CHROME_MAC_UA }),
     ])
     for (const r of [a, b]) assert.ok(!signals(await bot(r.json.requestId)).includes('replayed_payload'))
-    const copy = await post(
-      s.url,
-      { ...body(c), nonce: '0123456789abcdefgh' },
-      { 'user-agent': CHROME_MAC_UA },
-    )
+    const copy = await post(s.url, body(c('0123456789abcdefgh')), { 'user-agent': CHROME_MAC_UA })
     assert.equal((await bot(copy.json.requestId)).replayOf, a.json.requestId)
   })
 

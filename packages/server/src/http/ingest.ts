@@ -17,7 +17,6 @@ const bodySchema = {
     tag: {},
     linkedId: { type: 'string', maxLength: 256 },
     extendedResult: { type: 'boolean' },
-    nonce: { type: 'string', pattern: '^[0-9a-v]{16,64}$' },
     components: {
       type: 'object',
       maxProperties: 128,
@@ -46,7 +45,6 @@ interface IngestBody {
   tag?: unknown
   linkedId?: string
   extendedResult?: boolean
-  nonce?: string
   components: Record<string, { value?: unknown; error?: string; duration?: number }>
 }
 

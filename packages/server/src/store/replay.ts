@@ -16,20 +16,16 @@ let inserts = 0
  * when the payload has a well-formed one, else all its components (a client that is not the agent:
  * resending the same body is still recognised); with the stored identifier it was sent with. The agent
  * may post one collection twice (a second get() within its reuse window), but by then it sends the
- * identifier the first answer issued, and every request carries a nonce of its own, so only a
- * verbatim resend has the same key.
+ * identifier the first answer issued, and the agent renews `automation.n` for every request, so only
+ * a resend of the same components has the same key.
  */
-export function payloadKey(
-  components: Record<string, unknown>,
-  storedId: string | null | undefined,
-  requestNonce?: string | undefined,
-): string {
+export function payloadKey(components: Record<string, unknown>, storedId: string | null | undefined): string {
   const auto = components.automation as { value?: { n?: unknown } } | undefined
   const n = auto?.value?.n
   const what =
     typeof n === 'string' && /^[0-9a-v]{16,64}$/.test(n) ? `n:${n}` : `c:${JSON.stringify(components)}`
   return createHash('sha256')
-    .update(`${what}\n${storedId ?? ''}\n${requestNonce ?? ''}`)
+    .update(`${what}\n${storedId ?? ''}`)
     .digest('hex')
     .slice(0, 40)
 }
@@ -46,10 +42,9 @@ export async function checkReplay(
   storedId: string | null | undefined,
   requestId: string,
   now: number,
-  requestNonce?: string | undefined,
 ): Promise<string | null> {
   const d = db as unknown as Kysely<ReplayTables>
-  const nonce = payloadKey(components, storedId, requestNonce)
+  const nonce = payloadKey(components, storedId)
   const r = await d
     .insertInto('payload_nonces')
     .values({ app_id: appId, nonce, request_id: requestId, seen_at: now })
