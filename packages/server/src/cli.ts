@@ -94,7 +94,7 @@ async function serve(argv: string[]) {
   // Listen first: while the database is unreachable /readyz says so and other routes answer 503.
   await s.app.listen({ port: config.port, host: config.host })
   await s.ready
-  if (isWorker) return
+  if (isWorker) return void process.send?.({ sightline: 'ready' })
   printDemoKeys(s.createdDemo)
   const addr = s.app.server.address()
   const port = typeof addr === 'object' && addr ? addr.port : config.port
@@ -114,16 +114,30 @@ async function servePrimary(config: Config, workers: number) {
     await db.close()
   }
   let closing = false
-  let listening = 0
+  // Announce only once every worker has listened *and* finished its own start-up, so nothing
+  // that reads this line meets a 503.
+  let port: number | undefined
+  const ready = new Set<number>()
+  let announced = false
+  const announce = () => {
+    if (announced || port === undefined || ready.size < workers) return
+    announced = true
+    process.stdout.write(
+      `Sightline is serving at http://${shownHost(config.host)}:${port}/ with ${workers} workers (database: ${db.location})\n`,
+    )
+  }
   const fork = () => cluster.fork({ SIGHTLINE_WORKER_OF: String(process.pid) })
   cluster.on('listening', (_worker, address) => {
-    if (++listening === workers) {
-      process.stdout.write(
-        `Sightline is serving at http://${shownHost(config.host)}:${address.port}/ with ${workers} workers (database: ${db.location})\n`,
-      )
-    }
+    port = address.port
+    announce()
+  })
+  cluster.on('message', (worker, msg) => {
+    if ((msg as { sightline?: string })?.sightline !== 'ready') return
+    ready.add(worker.id)
+    announce()
   })
   cluster.on('exit', (worker, code, signal) => {
+    ready.delete(worker.id)
     if (closing) {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
       return
