@@ -2,6 +2,7 @@
 import cluster from 'node:cluster'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
+import { UsageError } from './cli/common.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { createSightline } from './server.js'
 import { type CreatedApp, createApp, listApps, rotateSecret } from './store/apps.js'
@@ -18,6 +19,9 @@ Usage:
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
+  sightline apps sealed-key (create|list|disable) ...   (sightline apps sealed-key --help)
+  sightline visitors delete VISITOR_ID --app APP_ID     (sightline visitors --help)
+  sightline webhooks (add|list|remove|rotate-secret|deliveries) ...   (sightline webhooks --help)
   sightline --help
 
 Settings (flags win over environment variables):
@@ -50,8 +54,6 @@ const APPS_OPTIONS = {
   'database-url': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
-
-class UsageError extends Error {}
 
 function printDemoKeys(demo: CreatedApp | null) {
   if (!demo) return
@@ -158,6 +160,7 @@ async function servePrimary(config: Config, workers: number) {
 
 async function apps(argv: string[]) {
   const [sub, ...rest] = argv
+  if (sub === 'sealed-key') return (await import('./cli/sealed-keys.js')).run(rest)
   const { values, positionals } = parseArgs({ args: rest, options: APPS_OPTIONS, allowPositionals: true })
   if (values.help || !sub) return void process.stdout.write(HELP)
   const config = loadConfig(process.env, {
@@ -217,6 +220,8 @@ async function main(argv: string[]) {
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') return void process.stdout.write(HELP)
   if (cmd === 'serve') return serve(rest)
   if (cmd === 'apps') return apps(rest)
+  if (cmd === 'visitors') return (await import('./cli/visitors.js')).run(rest)
+  if (cmd === 'webhooks') return (await import('./cli/webhooks.js')).run(rest)
   throw new UsageError(`unknown command: ${cmd}`)
 }
 

@@ -4,6 +4,7 @@ import { assessBot } from './enrich/bots.js'
 import type { GeoResolver } from './enrich/geo.js'
 import { detectIncognito } from './enrich/incognito.js'
 import { parseVisitorDetails } from './enrich/user-agent.js'
+import { botResult } from './events/bot-result.js'
 import { toV3IpLocation } from './http/v3-shapes.js'
 import { type Candidate, decide } from './identify/engine.js'
 import { type Components, computeFingerprint } from './identify/fingerprint.js'
@@ -22,6 +23,7 @@ import {
 import { checkReplay } from './store/replay.js'
 import type { Database } from './store/schema.js'
 import { insertVisit, visitorSeen } from './store/visits.js'
+import { enqueueDeliveries } from './store/webhooks.js'
 import { nowMicros } from './util/random.js'
 
 export interface IdentifyInput {
@@ -116,7 +118,7 @@ export class IdentifyService {
       country: geo.ipLocation?.country.isoCode ?? null,
       ts,
     })
-    const { parts, network } = profile
+    const { parts } = profile
     const [tokenProfile, exact] = await Promise.all([
       token.status === 'valid' ? loadProfile(db, appId, token.visitorId) : Promise.resolve(undefined),
       exactCandidates(db, appId, fingerprint),
@@ -173,6 +175,8 @@ export class IdentifyService {
             : {}),
         }),
         bot: JSON.stringify(bot),
+        suspect: 0,
+        bot_result: botResult(bot, userAgent).result,
       }
     }
     // Read before the write: lastSeenAt is the visit before this one.
@@ -191,6 +195,7 @@ export class IdentifyService {
       }
       await rememberVisitor(trx, appId, id, profile, prev, ts)
       await insertVisit(trx, record(id, id !== candidate))
+      await enqueueDeliveries(trx, { appId, requestId, visitorId: id, ts })
       return id
     })
     const joined = visitorId !== candidate

@@ -1,17 +1,23 @@
+import swagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { demoRoutes } from './dashboard/demo.js'
 import { type GeoResolver, openGeo } from './enrich/geo.js'
 import { agentScriptRoutes, loadAgentScript } from './http/agent-script.js'
-import { installErrorHandling } from './http/errors.js'
+import { installErrorHandling, sendError } from './http/errors.js'
 import { healthRoutes } from './http/health.js'
 import { INGEST_BODY_LIMIT, ingestRoutes } from './http/ingest.js'
+import { installRateLimits } from './http/rate-limit.js'
+import { serverApiV3Routes } from './http/server-api-v3.js'
+import { serverApiV4Routes } from './http/server-api-v4.js'
 import { visitorsV1Routes } from './http/visitors-v1.js'
 import { IdentifyService } from './pipeline.js'
 import { type App, type CreatedApp, findAppByPublicKey, findAppBySecretKey } from './store/apps.js'
 import { type Db, openDatabase } from './store/db.js'
 import { type Initialized, initDatabase, waitForDatabase } from './store/init.js'
 import { startMaintenance } from './store/partitions.js'
+import { SERVER_VERSION } from './version.js'
+import { type Dispatcher, startWebhookDispatcher } from './webhooks/dispatcher.js'
 
 export interface Sightline {
   app: FastifyInstance
@@ -37,6 +43,8 @@ export interface CreateOptions {
   waitForDatabase?: boolean
   /** false: no partition upkeep or retention timer (tests that drive it themselves). */
   maintenance?: boolean
+  /** false: queue webhook deliveries but don't send them from this server. */
+  webhooks?: boolean
 }
 
 // Keys travel in headers and, for some SDKs, in the query string: neither is ever logged.
@@ -95,17 +103,28 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
 
   let state: (Initialized & { identify: IdentifyService }) | null = null
   let maintenance: ReturnType<typeof startMaintenance> | null = null
+  let dispatcher: Dispatcher | null = null
   const startup: { waitingFor: string | null } = { waitingFor: 'database' }
   const ALWAYS = new Set(['/healthz', '/readyz', '/agent.js'])
   app.addHook('onRequest', async (req, reply) => {
     if (state || ALWAYS.has(req.url.split('?')[0] ?? '')) return
     reply.header('retry-after', '5')
-    const message = 'Sightline is starting: waiting for the database'
-    return reply
-      .code(503)
-      .send(req.url.startsWith('/v1/visitors') ? { message } : { error: { code: 'StateNotReady', message } })
+    return sendError(req, reply, 503, 'StateNotReady', 'Sightline is starting: waiting for the database')
   })
   installErrorHandling(app)
+  // Before any route: it collects each route's schema as it is added.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Sightline',
+        version: SERVER_VERSION,
+        description: 'Self-hosted visitor identification',
+      },
+    },
+  })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  installRateLimits(app)
   const script = loadAgentScript()
   await app.register(healthRoutes, { db, geo, startup })
   await app.register(agentScriptRoutes, { script })
@@ -114,6 +133,9 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     db: db.kysely,
     findAppBySecret: (key: string) => findAppBySecretKey(db.kysely, key),
   })
+  const serverApi = { db: db.kysely, findAppBySecret: (key: string) => findAppBySecretKey(db.kysely, key) }
+  await app.register(serverApiV3Routes, serverApi)
+  await app.register(serverApiV4Routes, serverApi)
   await app.register(demoRoutes, {
     db: db.kysely,
     demo: () => state?.demoApp ?? null,
@@ -127,6 +149,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     const init = await initDatabase(db, { demo: config.demo })
     state = { ...init, identify: new IdentifyService(db.kysely, geo, init.tokenSecret) }
     startup.waitingFor = null
+    if (opts.webhooks !== false) dispatcher = startWebhookDispatcher(db.kysely, app.log)
     if (opts.maintenance !== false) {
       maintenance = startMaintenance(
         db.kysely,
@@ -148,6 +171,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     async close() {
       maintenance?.stop()
       await app.close()
+      await dispatcher?.stop()
       await db.close()
       if (ownsGeo) geo.close()
     },

@@ -76,6 +76,8 @@ for (const dialect of DIALECTS) {
         components: '{}',
         identification: '{}',
         bot: '{}',
+        suspect: 0,
+        bot_result: 'notDetected',
       }
       await insertVisit(db.kysely, row)
       await insertVisit(db.kysely, { ...row, request_id: '1732570123456.AbCdEg', ts: ts + 1 })
@@ -120,6 +122,8 @@ for (const dialect of DIALECTS) {
       components: '{}',
       identification: '{}',
       bot: '{}',
+      suspect: 0,
+      bot_result: 'notDetected',
     })
 
     it('retention forgets old visits, visitors and fingerprints, and keeps recent ones', async () => {

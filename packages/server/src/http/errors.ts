@@ -1,7 +1,33 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
-/** How a route reports errors: the spec's `{message}` or the agent protocol's `{error: {code, message}}`. */
-export type ErrorShape = 'message' | 'error'
+/**
+ * How a route reports errors: the spec's `{message}`; `{error: {code, message}}` with PascalCase codes
+ * (agent protocol, v3 Server API); v3 `GET /visitors/:id`'s flat `{error: message}`; or v4's
+ * `{error: {code, message}}` with snake_case codes.
+ */
+export type ErrorShape = 'message' | 'error' | 'flat' | 'v4'
+
+/** v4 names for our (v3, PascalCase) error codes. */
+const V4_CODES: Record<string, string> = {
+  RequestCannotBeParsed: 'request_cannot_be_parsed',
+  TokenRequired: 'secret_api_key_required',
+  TokenNotFound: 'secret_api_key_not_found',
+  RequestNotFound: 'event_not_found',
+  VisitorNotFound: 'visitor_not_found',
+  TooManyRequests: 'too_many_requests',
+  StateNotReady: 'state_not_ready',
+  PayloadTooLarge: 'payload_too_large',
+  Failed: 'failed',
+}
+
+export const v4Code = (code: string) =>
+  V4_CODES[code] ?? code.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase()
+
+export function errorBody(shape: ErrorShape, code: string, message: string): unknown {
+  if (shape === 'message') return { message }
+  if (shape === 'flat') return { error: message }
+  return { error: { code: shape === 'v4' ? v4Code(code) : code, message } }
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -27,8 +53,8 @@ export function sendError(
   code: string,
   message: string,
 ) {
-  const shape = req.routeOptions.config?.errorShape ?? 'error'
-  return reply.code(status).send(shape === 'message' ? { message } : { error: { code, message } })
+  const shape = req.routeOptions?.config?.errorShape ?? 'error'
+  return reply.code(status).send(errorBody(shape, code, message))
 }
 
 const CODES: Record<number, string> = {
@@ -40,6 +66,7 @@ const CODES: Record<number, string> = {
   413: 'PayloadTooLarge',
   415: 'UnsupportedMediaType',
   429: 'TooManyRequests',
+  503: 'StateNotReady',
 }
 
 function describe(err: FastifyError): string {

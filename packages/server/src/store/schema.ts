@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely'
+
 export interface SettingsTable {
   key: string
   value: string
@@ -61,6 +63,50 @@ export interface VisitsTable {
   components: string
   identification: string
   bot: string
+  /** 1 when the owner marked the event as suspect (PUT/PATCH on the Server APIs). */
+  suspect: Generated<number>
+  /** events/bot-result.ts: 'notDetected' | 'good' | 'bad'. */
+  bot_result: Generated<string>
+}
+
+export interface WebhooksTable {
+  id: string
+  app_id: string
+  url: string
+  secret: string
+  previous_secret: string | null
+  /** 'v4' (flat event) or 'v3' ({products}). */
+  format: string
+  /** ms since the epoch. */
+  created_at: number
+}
+
+export interface WebhookDeliveriesTable {
+  webhook_id: string
+  event_id: string
+  app_id: string
+  visitor_id: string
+  /** µs since the epoch: the event's visit time. */
+  event_ts: number
+  status: 'pending' | 'delivered' | 'failed'
+  attempts: number
+  /** ms since the epoch. */
+  next_attempt_at: number
+  locked_until: number
+  body: string | null
+  last_status: number | null
+  last_error: string | null
+  created_at: number
+  delivered_at: number | null
+}
+
+export interface SealedKeysTable {
+  id: string
+  app_id: string
+  key: string
+  format: string
+  active: number
+  created_at: number
 }
 
 export interface Database {
@@ -71,4 +117,7 @@ export interface Database {
   fingerprint_parts: FingerprintPartsTable
   visitor_claims: VisitorClaimsTable
   visits: VisitsTable
+  webhooks: WebhooksTable
+  webhook_deliveries: WebhookDeliveriesTable
+  sealed_keys: SealedKeysTable
 }

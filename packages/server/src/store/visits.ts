@@ -1,9 +1,9 @@
-import type { Kysely, Selectable } from 'kysely'
+import type { Insertable, Kysely, Selectable } from 'kysely'
 import type { Database, VisitsTable } from './schema.js'
 
 export type VisitRow = Selectable<VisitsTable>
 
-export async function insertVisit(db: Kysely<Database>, row: VisitRow): Promise<void> {
+export async function insertVisit(db: Kysely<Database>, row: Insertable<VisitsTable>): Promise<void> {
   await db.insertInto('visits').values(row).execute()
 }
 
