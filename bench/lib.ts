@@ -61,6 +61,7 @@ export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: str
   if (!publicKey || !secretKey) throw new Error('the server did not print the Demo app keys')
   return {
     ...proc,
+    dataDir,
     publicKey,
     secretKey,
     async stop() {
