@@ -1,0 +1,34 @@
+import type { IpLocation } from '../enrich/geo.js'
+import type { LoadedEvent } from './loaded.js'
+import * as stored from './stored.js'
+
+/** A loaded event with its stored JSON parsed once, for the pure rules of signals.ts. */
+export interface EventContext {
+  e: LoadedEvent
+  /** The event's time in ms. */
+  ms: number
+  details: stored.StoredDetails
+  location: IpLocation | null
+  bot: stored.StoredBot
+  components: stored.StoredComponents
+}
+
+export function context(e: LoadedEvent): EventContext {
+  return {
+    e,
+    ms: stored.msOf(e.row.ts),
+    details: stored.details(e.row),
+    location: stored.ipLocation(e.row),
+    bot: stored.bot(e.row),
+    components: stored.components(e.row),
+  }
+}
+
+export const value = (ctx: EventContext, name: string) => stored.componentValue(ctx.components, name)
+
+export const record = (v: unknown): Record<string, unknown> | null =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null
+
+/** The signal names of the stored bot assessment (enrich/bots.ts decided them at ingest). */
+export const botSignals = (ctx: EventContext): Set<string> =>
+  new Set((Array.isArray(ctx.bot.reasons) ? ctx.bot.reasons : []).map((r) => String(r?.signal)))
