@@ -1,5 +1,193 @@
-import { UsageError } from './common.js'
+import { parseArgs } from 'node:util'
+import {
+  createWebhook,
+  DELIVERY_STATUSES,
+  type Delivery,
+  type DeliveryStatus,
+  listDeliveries,
+  listWebhooks,
+  MAX_DELIVERIES_LISTED,
+  removeWebhook,
+  rotateWebhookSecret,
+  WEBHOOK_CACHE_MS,
+  WEBHOOK_FORMATS,
+  type WebhookFormat,
+} from '../store/webhooks.js'
+import { DB_OPTIONS, printer, UsageError, withDb } from './common.js'
+
+const HELP = `sightline webhooks — signed event deliveries to your backend
+
+Usage:
+  sightline webhooks add --app APP_ID --url URL [--format v4|v3] [--json]
+  sightline webhooks list [--app APP_ID] [--json]
+  sightline webhooks remove WEBHOOK_ID [--json]
+  sightline webhooks rotate-secret WEBHOOK_ID [--json]
+  sightline webhooks deliveries [--app APP_ID] [--webhook WEBHOOK_ID]
+                                [--status pending|delivered|failed] [--limit N] [--json]
+
+Every command also accepts --data-dir DIR and --database-url URL.
+The signing secret is shown once, by add and rotate-secret. After a rotation, deliveries carry
+two signatures (new and previous secret) until the next rotation.
+A running server notices a new webhook within ${WEBHOOK_CACHE_MS / 1000} s.
+`
+
+const OPTIONS = {
+  ...DB_OPTIONS,
+  app: { type: 'string' },
+  url: { type: 'string' },
+  format: { type: 'string' },
+  webhook: { type: 'string' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values']
+
+/** http(s) only, no credentials in the URL (fetch refuses them). */
+export function checkWebhookUrl(raw: string | undefined): string {
+  const text = raw?.trim()
+  if (!text) throw new UsageError('webhooks add needs --url URL')
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new UsageError(`--url: ${text} is not a URL like https://api.example.com/webhooks`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError('--url must be an http:// or https:// URL')
+  if (url.username || url.password)
+    throw new UsageError('--url must not contain credentials; put a token in the path or query instead')
+  if (text.length > 2048) throw new UsageError('--url is longer than 2048 characters')
+  return url.href
+}
+
+function checkFormat(raw: string | undefined): WebhookFormat {
+  const format = raw ?? 'v4'
+  if (!(WEBHOOK_FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`--format must be one of ${WEBHOOK_FORMATS.join(', ')}`)
+  return format as WebhookFormat
+}
+
+function checkStatus(raw: string | undefined): DeliveryStatus | undefined {
+  if (raw === undefined) return undefined
+  if (!(DELIVERY_STATUSES as readonly string[]).includes(raw))
+    throw new UsageError(`--status must be one of ${DELIVERY_STATUSES.join(', ')}`)
+  return raw as DeliveryStatus
+}
+
+function checkLimit(raw: string | undefined): number {
+  if (raw === undefined) return 50
+  const n = Number(raw)
+  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_DELIVERIES_LISTED)
+    throw new UsageError(`--limit must be an integer from 1 to ${MAX_DELIVERIES_LISTED}`)
+  return n
+}
+
+function onlyId(positionals: string[], command: string): string {
+  const [id, ...extra] = positionals
+  if (!id) throw new UsageError(`webhooks ${command} needs a WEBHOOK_ID`)
+  if (extra.length) throw new UsageError(`webhooks ${command}: unexpected ${extra.join(' ')}`)
+  return id
+}
+
+function noPositionals(positionals: string[], command: string) {
+  if (positionals.length) throw new UsageError(`webhooks ${command}: unexpected ${positionals.join(' ')}`)
+}
+
+const deliveryLine = (d: Delivery) =>
+  [
+    d.eventId,
+    d.webhookId,
+    d.status,
+    `attempts ${d.attempts}`,
+    d.lastStatus !== null ? `HTTP ${d.lastStatus}` : '',
+    d.lastError ?? '',
+    d.nextAttemptAt ? `next ${d.nextAttemptAt}` : '',
+    d.deliveredAt ? `delivered ${d.deliveredAt}` : '',
+  ]
+    .filter(Boolean)
+    .join('  ')
+
+async function add(values: Values, positionals: string[]) {
+  noPositionals(positionals, 'add')
+  const appId = values.app?.trim()
+  if (!appId) throw new UsageError('webhooks add needs --app APP_ID')
+  const url = checkWebhookUrl(values.url)
+  const format = checkFormat(values.format)
+  const hook = await withDb(values, (db) => createWebhook(db.kysely, { appId, url, format }))
+  if (!hook) throw new UsageError(`no app with id ${appId}`)
+  printer(values.json)(
+    hook,
+    `Created webhook ${hook.id} for app ${hook.appId} (${hook.format}) → ${hook.url}\n` +
+      `  signing secret: ${hook.secret}\n` +
+      'The signing secret is shown only now; store it where your receiver can read it.',
+  )
+}
+
+async function list(values: Values, positionals: string[]) {
+  noPositionals(positionals, 'list')
+  const hooks = await withDb(values, (db) => listWebhooks(db.kysely, { appId: values.app }))
+  printer(values.json)(
+    hooks,
+    hooks.length === 0
+      ? 'No webhooks: sightline webhooks add --app APP_ID --url URL'
+      : hooks
+          .map((h) => `${h.id}  ${h.appId}  ${h.format}  ${h.url}${h.rotated ? '  (two signatures)' : ''}`)
+          .join('\n'),
+  )
+}
+
+async function remove(values: Values, positionals: string[]) {
+  const id = onlyId(positionals, 'remove')
+  if (!(await withDb(values, (db) => removeWebhook(db.kysely, id))))
+    throw new UsageError(`no webhook with id ${id}`)
+  printer(values.json)({ id, removed: true }, `Removed webhook ${id} and its deliveries.`)
+}
+
+async function rotate(values: Values, positionals: string[]) {
+  const id = onlyId(positionals, 'rotate-secret')
+  const secret = await withDb(values, (db) => rotateWebhookSecret(db.kysely, id))
+  if (!secret) throw new UsageError(`no webhook with id ${id}`)
+  printer(values.json)(
+    { id, secret },
+    `New signing secret for ${id}: ${secret}\n` +
+      'Deliveries are signed with this secret and the previous one until the next rotation.',
+  )
+}
+
+async function deliveries(values: Values, positionals: string[]) {
+  noPositionals(positionals, 'deliveries')
+  const filter = {
+    appId: values.app,
+    webhookId: values.webhook,
+    status: checkStatus(values.status),
+    limit: checkLimit(values.limit),
+  }
+  const rows = await withDb(values, (db) => listDeliveries(db.kysely, filter))
+  printer(values.json)(rows, rows.length === 0 ? 'No deliveries.' : rows.map(deliveryLine).join('\n'))
+}
+
+const COMMANDS: Record<string, (values: Values, positionals: string[]) => Promise<void>> = {
+  add,
+  list,
+  remove,
+  'rotate-secret': rotate,
+  deliveries,
+}
 
 export async function run(argv: string[]): Promise<void> {
-  throw new UsageError(`not implemented yet: ${argv.join(' ')}`)
+  const [sub, ...rest] = argv
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  })
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help' || values.help)
+    return void process.stdout.write(HELP)
+  const command = COMMANDS[sub]
+  if (!command) throw new UsageError(`unknown command: webhooks ${sub}`)
+  await command(values, positionals)
 }

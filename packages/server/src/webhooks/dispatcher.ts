@@ -1,12 +1,220 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Database } from '../store/schema.js'
+import { onDeliveriesQueued } from '../store/webhooks.js'
+import { buildBody } from './payload.js'
+import {
+  type ClaimedDelivery,
+  claim,
+  type DeliveryKey,
+  drop,
+  dueDeliveries,
+  loadClaimed,
+  type Outcome,
+  pruneFinished,
+  recordAttempt,
+  release,
+  saveBody,
+} from './queue.js'
+import { DEFAULT_RETRY, nextAttemptAt, type RetryPolicy } from './retry.js'
+import { postWebhook, type SendResult } from './send.js'
+import { signatureHeader } from './signing.js'
+import { settlesWithin, Waker } from './waker.js'
 
 export interface Dispatcher {
   stop(): Promise<void>
 }
 
+export interface DispatcherOptions {
+  /** Deliveries claimed per poll. */
+  batchSize: number
+  /** Sends in flight at once in this process. */
+  concurrency: number
+  /** Wait between polls when there was nothing to send. */
+  idlePollMs: number
+  /** Wait between polls while there is work. */
+  busyPollMs: number
+  /** How long a claimed delivery stays reserved for this process; must comfortably exceed timeoutMs. */
+  leaseMs: number
+  /** A receiver must answer within this. */
+  timeoutMs: number
+  /** stop() lets in-flight sends finish for this long, then aborts them and releases their leases. */
+  stopGraceMs: number
+  retry: RetryPolicy
+  /** Delivered and failed rows are forgotten after this long. */
+  keepFinishedMs: number
+  pruneEveryMs: number
+}
+
+export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
+  batchSize: 10,
+  concurrency: 16,
+  idlePollMs: 1000,
+  busyPollMs: 10,
+  leaseMs: 60_000,
+  timeoutMs: 10_000,
+  stopGraceMs: 3000,
+  retry: DEFAULT_RETRY,
+  keepFinishedMs: 30 * 24 * 3_600_000,
+  pruneEveryMs: 3_600_000,
+}
+
+export type DispatcherOverrides = Partial<Omit<DispatcherOptions, 'retry'>> & { retry?: Partial<RetryPolicy> }
+
+/** What one attempt leaves in the queue. */
+function outcomeOf(sent: SendResult, d: ClaimedDelivery, retry: RetryPolicy, now: number): Outcome {
+  if (sent.kind === 'response' && sent.status >= 200 && sent.status < 300)
+    return { status: 'delivered', httpStatus: sent.status, at: now }
+  const httpStatus = sent.kind === 'response' ? sent.status : null
+  const error =
+    sent.kind === 'error'
+      ? sent.error
+      : httpStatus !== null && httpStatus >= 300 && httpStatus < 400
+        ? 'redirects are not followed'
+        : null
+  const next = nextAttemptAt(retry, d.attempts + 1, d.createdAt, now)
+  return next === null
+    ? { status: 'failed', httpStatus, error, at: now }
+    : { status: 'pending', httpStatus, error, nextAttemptAt: next }
+}
+
 /** Delivers queued webhook events (store/webhooks.ts) until stopped. */
-export function startWebhookDispatcher(_db: Kysely<Database>, _log: FastifyBaseLogger): Dispatcher {
-  return { async stop() {} }
+export function startWebhookDispatcher(
+  db: Kysely<Database>,
+  log: FastifyBaseLogger,
+  overrides: DispatcherOverrides = {},
+): Dispatcher {
+  const opts: DispatcherOptions = {
+    ...DEFAULT_DISPATCHER_OPTIONS,
+    ...overrides,
+    retry: { ...DEFAULT_RETRY, ...overrides.retry },
+  }
+  if (opts.leaseMs < 2 * opts.timeoutMs)
+    throw new Error('webhook dispatcher: leaseMs must be ≥ 2 × timeoutMs')
+  const shutdown = new AbortController()
+  const inflight = new Set<Promise<void>>()
+  const waker = new Waker()
+  const unsubscribe = onDeliveriesQueued(() => waker.wakeSoon(20))
+  let stopped = false
+  let nextPrune = 0
+
+  async function attempt(key: DeliveryKey, lease: number): Promise<void> {
+    const d = await loadClaimed(db, key)
+    if (!d) return // deleted meanwhile (visitor deletion, webhook removed)
+    if (!d.webhook) return drop(db, key)
+    const body = d.body ?? (await firstBody(d, d.webhook.format, lease))
+    if (body === null) return
+    const signature = signatureHeader(body, [d.webhook.secret, d.webhook.previousSecret])
+    const sent = await postWebhook(d.webhook.url, body, signature, {
+      timeoutMs: opts.timeoutMs,
+      stop: shutdown.signal,
+    })
+    if (sent.kind === 'aborted') return release(db, key, lease)
+    await finish(d, lease, sent)
+  }
+
+  /** Builds and keeps the bytes every attempt sends; null when there is nothing to send now. */
+  async function firstBody(d: ClaimedDelivery, format: 'v3' | 'v4', lease: number): Promise<string | null> {
+    let body: string | null
+    try {
+      body = await buildBody(db, d.appId, d.eventId, format)
+    } catch (err) {
+      log.error({ err, webhookId: d.webhookId, eventId: d.eventId }, 'webhook: could not build the event')
+      await finish(d, lease, { kind: 'error', error: 'could not build the event' })
+      return null
+    }
+    if (body === null) {
+      log.debug({ webhookId: d.webhookId, eventId: d.eventId }, 'webhook: event gone, delivery dropped')
+      await drop(db, d)
+      return null
+    }
+    // false: the lease was lost and another dispatcher has the delivery.
+    return (await saveBody(db, d, lease, body)) ? body : null
+  }
+
+  async function finish(d: ClaimedDelivery, lease: number, sent: SendResult) {
+    const outcome = outcomeOf(sent, d, opts.retry, Date.now())
+    await recordAttempt(db, d, lease, d.attempts + 1, outcome)
+    report(d, d.attempts + 1, outcome)
+  }
+
+  function report(key: DeliveryKey, attempts: number, o: Outcome) {
+    const ids = { webhookId: key.webhookId, eventId: key.eventId, attempts }
+    if (o.status === 'delivered') return log.debug({ ...ids, status: o.httpStatus }, 'webhook delivered')
+    const why = { ...ids, status: o.httpStatus, error: o.error }
+    if (o.status === 'failed') return log.error(why, 'webhook delivery failed for good: giving up')
+    log.warn({ ...why, nextAttemptAt: new Date(o.nextAttemptAt).toISOString() }, 'webhook delivery failed')
+  }
+
+  function start(key: DeliveryKey, lease: number) {
+    const p = attempt(key, lease)
+      .catch((err: unknown) =>
+        // The lease expires on its own and the delivery is tried again.
+        log.error({ err, webhookId: key.webhookId, eventId: key.eventId }, 'webhook delivery error'),
+      )
+      .finally(() => {
+        inflight.delete(p)
+        waker.wake()
+      })
+    inflight.add(p)
+  }
+
+  /** Claims what is due and starts sending it; answers how many due rows it saw. */
+  async function poll(): Promise<number> {
+    const free = opts.concurrency - inflight.size
+    if (free <= 0) return 0
+    const now = Date.now()
+    const due = await dueDeliveries(db, now, Math.min(free, opts.batchSize))
+    for (const key of due) {
+      if (stopped) break
+      const lease = now + opts.leaseMs
+      if (await claim(db, key, now, lease)) start(key, lease)
+    }
+    return due.length
+  }
+
+  async function prune() {
+    const now = Date.now()
+    if (now < nextPrune) return
+    nextPrune = now + opts.pruneEveryMs
+    const n = await pruneFinished(db, now - opts.keepFinishedMs)
+    if (n > 0) log.info({ deliveries: n }, 'webhook: forgot old finished deliveries')
+  }
+
+  const loop = (async () => {
+    let failing = false
+    while (!stopped) {
+      let found = 0
+      try {
+        found = await poll()
+        await prune()
+        if (failing) log.info('webhook dispatcher: queue reachable again')
+        failing = false
+      } catch (err) {
+        if (!failing) log.warn({ err }, 'webhook dispatcher: polling the queue failed; will retry')
+        failing = true
+      }
+      if (stopped) break
+      const full = inflight.size >= opts.concurrency
+      await waker.sleep(found > 0 && !full ? opts.busyPollMs : opts.idlePollMs)
+    }
+  })()
+
+  let stopping: Promise<void> | null = null
+  return {
+    stop() {
+      stopping ??= (async () => {
+        stopped = true
+        unsubscribe()
+        waker.close()
+        await loop
+        const all = () => Promise.allSettled([...inflight])
+        if (!(await settlesWithin(all(), opts.stopGraceMs))) {
+          shutdown.abort()
+          await all()
+        }
+      })()
+      return stopping
+    },
+  }
 }

@@ -1,0 +1,23 @@
+import { createHmac } from 'node:crypto'
+import { randomAlnum } from '../util/random.js'
+
+/** The header receivers verify, as the commercial product sends it. */
+export const SIGNATURE_HEADER = 'FPJS-Event-Signature'
+
+/** A new signing secret: `whsec_` and 32 random alphanumerics (~190 bits). */
+export const newWebhookSecret = (): string => `whsec_${randomAlnum(32)}`
+
+/** Lowercase hex HMAC-SHA256 of the exact bytes sent. */
+export const sign = (body: string | Buffer, secret: string): string =>
+  createHmac('sha256', secret).update(body).digest('hex')
+
+/**
+ * `v1=<hmac>` for each secret, comma-separated: the current secret first, then the previous one
+ * while a rotation is in progress, so receivers holding either secret accept the delivery.
+ */
+export function signatureHeader(body: string | Buffer, secrets: readonly (string | null)[]): string {
+  return secrets
+    .filter((s): s is string => typeof s === 'string' && s.length > 0)
+    .map((s) => `v1=${sign(body, s)}`)
+    .join(',')
+}
