@@ -15,7 +15,7 @@ const HELP = `sightline — self-hosted visitor identification
 Usage:
   sightline serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
                   [--trust-proxy V] [--log-level L] [--db-pool-size N] [--workers N]
-                  [--retention-days N] [--no-demo]
+                  [--retention-days N] [--rate-limit-identify N] [--rate-limit-api N] [--no-demo]
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
@@ -29,6 +29,8 @@ Settings (flags win over environment variables):
   DATABASE_POOL_SIZE (10)  TRUST_PROXY (off)  LOG_LEVEL (info)  SIGHTLINE_DEMO (true)
   SIGHTLINE_WORKERS (1): server processes sharing the port
   SIGHTLINE_RETENTION_DAYS (keep all): forget visits older than this
+  SIGHTLINE_RATE_LIMIT_IDENTIFY (1000) / SIGHTLINE_RATE_LIMIT_API (50): requests per second
+    per public / secret key, per process; 0: no limit
   GEOIP_CITY_DB / GEOIP_ASN_DB / GEOIP_ISP_DB: optional MaxMind .mmdb files
 `
 
@@ -42,6 +44,8 @@ const SERVE_OPTIONS = {
   'db-pool-size': { type: 'string' },
   workers: { type: 'string' },
   'retention-days': { type: 'string' },
+  'rate-limit-identify': { type: 'string' },
+  'rate-limit-api': { type: 'string' },
   'no-demo': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const

@@ -15,6 +15,15 @@ export interface Config {
   demo: boolean
   /** Forget visits older than this many days; null: keep everything. */
   retentionDays: number | null
+  /** Requests per second per key (token bucket, per process); 0: no limit. */
+  rateLimits: RateLimits
+}
+
+export interface RateLimits {
+  /** POST /v1/identify, per public key. */
+  identify: number
+  /** The Server APIs (/v1, v3, v4), per secret key. */
+  api: number
 }
 
 export class ConfigError extends Error {}
@@ -40,6 +49,14 @@ function parsePort(raw: string | undefined, fallback: number): number {
   return n
 }
 
+function parseRate(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n < 0 || n > 1_000_000)
+    throw new ConfigError(`${name} must be requests per second, 0 (no limit) to 1000000, got ${raw}`)
+  return n
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Flags win over the environment, which wins over defaults. */
@@ -57,6 +74,14 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
   }
   return {
     retentionDays,
+    rateLimits: {
+      identify: parseRate(
+        pick('rate-limit-identify', 'SIGHTLINE_RATE_LIMIT_IDENTIFY'),
+        'SIGHTLINE_RATE_LIMIT_IDENTIFY',
+        1000,
+      ),
+      api: parseRate(pick('rate-limit-api', 'SIGHTLINE_RATE_LIMIT_API'), 'SIGHTLINE_RATE_LIMIT_API', 50),
+    },
     port: parsePort(pick('port', 'PORT'), 3000),
     host: pick('host', 'HOST') ?? '0.0.0.0',
     dataDir: path.resolve(pick('data-dir', 'SIGHTLINE_DATA_DIR') ?? './data'),

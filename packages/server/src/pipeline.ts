@@ -5,18 +5,20 @@ import type { GeoResolver } from './enrich/geo.js'
 import { detectIncognito } from './enrich/incognito.js'
 import { parseVisitorDetails } from './enrich/user-agent.js'
 import { botResult } from './events/bot-result.js'
-import { toV3IpLocation } from './http/v3-shapes.js'
+import { toV3Geolocation } from './events/geolocation.js'
 import { type Candidate, decide } from './identify/engine.js'
 import { type Components, computeFingerprint } from './identify/fingerprint.js'
 import { newRequestId, newVisitorId } from './identify/ids.js'
 import { buildProfile, claimKey } from './identify/profile.js'
 import { issueToken, verifyToken } from './identify/token.js'
+import { Sealer } from './sealed/sealer.js'
 import type { App } from './store/apps.js'
 import { GroupCommit } from './store/group-commit.js'
 import {
   claimVisitor,
   exactCandidates,
   loadProfile,
+  lockVisitor,
   rememberVisitor,
   similarCandidates,
 } from './store/identity.js'
@@ -47,6 +49,8 @@ export interface IdentifyResult {
   visitorFound: boolean
   confidence: { score: number }
   storedId: string
+  /** base64 of the sealed event, when the app has an active sealed-results key. */
+  sealedResult?: string
   /** With `extendedResult`: what the commercial agent's extended result carries. */
   incognito?: boolean
   browserName?: string | null
@@ -55,7 +59,7 @@ export interface IdentifyResult {
   osVersion?: string | null
   device?: string | null
   ip?: string
-  ipLocation?: ReturnType<typeof toV3IpLocation>
+  ipLocation?: ReturnType<typeof toV3Geolocation> | null
   firstSeenAt?: { global: string | null; subscription: string | null }
   lastSeenAt?: { global: string | null; subscription: string | null }
 }
@@ -78,9 +82,11 @@ export class IdentifyService {
     private readonly tokenSecret: string,
   ) {
     this.writes = new GroupCommit(db)
+    this.sealer = new Sealer(db)
   }
 
   private readonly writes: GroupCommit
+  private readonly sealer: Sealer
 
   async identify(input: IdentifyInput, ctx: IdentifyContext): Promise<IdentifyResult> {
     const { db } = this
@@ -137,10 +143,12 @@ export class IdentifyService {
           : [...exact, ...evidence.similar].find((c) => c.visitorId === decision.visitorId)?.profile
 
     const candidate = decision.visitorId ?? newVisitorId()
-    const record = (visitorId: string, joined: boolean) => {
-      const reasons = joined
-        ? [...decision.reasons, 'fingerprint and network claimed concurrently: joined that visitor']
-        : decision.reasons
+    const record = (visitorId: string, joined: boolean, restarted: boolean) => {
+      const reasons = restarted
+        ? [...decision.reasons, 'the matched visitor was deleted meanwhile: a new visitor']
+        : joined
+          ? [...decision.reasons, 'fingerprint and network claimed concurrently: joined that visitor']
+          : decision.reasons
       return {
         request_id: requestId,
         app_id: appId,
@@ -160,11 +168,11 @@ export class IdentifyService {
         }),
         components: JSON.stringify(input.components),
         identification: JSON.stringify({
-          path: joined ? 'fingerprint' : decision.path,
-          confidence: joined ? 0.9 : decision.confidence,
+          path: restarted ? 'new' : joined ? 'fingerprint' : decision.path,
+          confidence: restarted ? 1 : joined ? 0.9 : decision.confidence,
           reasons,
           storedId: token.status,
-          ...(decision.comparison && !joined
+          ...(decision.comparison && !joined && !restarted
             ? {
                 comparedWith: decision.comparison.visitorId,
                 similarity: decision.comparison.similarity,
@@ -185,22 +193,32 @@ export class IdentifyService {
         ? await visitorSeen(db, appId, decision.visitorId)
         : undefined
     // All writes of one identification commit together, batched with concurrent ones.
-    const visitorId = await this.writes.run(async (trx) => {
-      let id = candidate
+    const written = await this.writes.run(async (trx) => {
+      let fresh = candidate
       let prev = previous
-      if (decision.visitorId === null) {
-        // Another request of the same browser may have created the visitor a moment ago.
-        id = await claimVisitor(trx, appId, claimKey(fingerprint, ip), candidate, ts)
-        if (id !== candidate) prev = await loadProfile(trx, appId, id)
+      // A privacy deletion may have removed the matched visitor since the decision: never bring its id back.
+      const restarted = decision.visitorId !== null && !(await lockVisitor(trx, appId, decision.visitorId))
+      if (restarted) {
+        fresh = newVisitorId()
+        prev = null
       }
+      let id = fresh
+      if (decision.visitorId === null || restarted) {
+        // Another request of the same browser may have created the visitor a moment ago.
+        id = await claimVisitor(trx, appId, claimKey(fingerprint, ip), fresh, ts)
+        if (id !== fresh) prev = await loadProfile(trx, appId, id)
+      }
+      const joined = id !== fresh
       await rememberVisitor(trx, appId, id, profile, prev, ts)
-      await insertVisit(trx, record(id, id !== candidate))
+      await insertVisit(trx, record(id, joined, restarted && !joined))
       await enqueueDeliveries(trx, { appId, requestId, visitorId: id, ts })
-      return id
+      return { id, joined, restarted: restarted && !joined }
     })
-    const joined = visitorId !== candidate
-    const visitorFound = decision.visitorFound || joined
-    const confidence = joined ? 0.9 : decision.confidence
+    const { id: visitorId, joined, restarted } = written
+    const visitorFound = restarted ? false : decision.visitorFound || joined
+    const confidence = restarted ? 1 : joined ? 0.9 : decision.confidence
+    // After the commit: the sealed event is the one the Server APIs serve.
+    const sealedResult = await this.sealer.sealedResult(appId, requestId)
 
     const result: IdentifyResult = {
       requestId,
@@ -208,6 +226,7 @@ export class IdentifyService {
       visitorFound,
       confidence: { score: confidence },
       storedId: issueToken(this.tokenSecret, appId, visitorId, Math.floor(ts / 1000)),
+      ...(sealedResult === undefined ? {} : { sealedResult }),
     }
     if (!input.extendedResult) return result
     // Visitors are per app here; "global" (across every customer of a SaaS) has no meaning: null.
@@ -222,9 +241,12 @@ export class IdentifyService {
       osVersion: details.osVersion,
       device: details.device,
       ip,
-      ipLocation: toV3IpLocation(geo.ipLocation),
-      firstSeenAt: { global: null, subscription: iso(joined ? undefined : seen?.first_seen_at) ?? iso(ts) },
-      lastSeenAt: { global: null, subscription: iso(joined ? undefined : seen?.last_seen_at) },
+      ipLocation: geo.ipLocation ? toV3Geolocation(geo.ipLocation) : null,
+      firstSeenAt: {
+        global: null,
+        subscription: iso(joined || restarted ? undefined : seen?.first_seen_at) ?? iso(ts),
+      },
+      lastSeenAt: { global: null, subscription: iso(joined || restarted ? undefined : seen?.last_seen_at) },
     }
   }
 }

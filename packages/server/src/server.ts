@@ -124,7 +124,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     },
   })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
-  installRateLimits(app)
+  installRateLimits(app, config.rateLimits)
   const script = loadAgentScript()
   await app.register(healthRoutes, { db, geo, startup })
   await app.register(agentScriptRoutes, { script })

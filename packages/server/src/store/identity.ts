@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Candidate } from '../identify/engine.js'
 import type { Profile, StoredProfile } from '../identify/profile.js'
 
@@ -109,6 +109,22 @@ export async function claimVisitor(
 const DAY_US = 86_400_000_000
 
 /**
+ * Whether the visitor still exists, holding its row until the transaction ends, so a concurrent
+ * deletion either waits for this write or is seen by it. An UPDATE rather than a SELECT: on SQLite a
+ * transaction that starts with a read cannot always upgrade to a write under concurrency, and on
+ * PostgreSQL it locks the row as FOR UPDATE would.
+ */
+export async function lockVisitor(db: Kysely<Database>, appId: string, visitorId: string): Promise<boolean> {
+  const res = await db
+    .updateTable('visitors')
+    .set((eb) => ({ last_seen_at: eb.ref('last_seen_at') }))
+    .where('app_id', '=', appId)
+    .where('visitor_id', '=', visitorId)
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows) > 0
+}
+
+/**
  * Records this visit in the visitor's profile and the retrieval indexes. The indexes are only
  * rewritten when the fingerprint changed or their recency is over a day old: most visits write one row.
  */
@@ -132,7 +148,12 @@ export async function rememberVisitor(
     .onConflict((oc) =>
       oc
         .columns(['app_id', 'visitor_id'])
-        .doUpdateSet({ last_seen_at: ts, profile: JSON.stringify(profile) }),
+        // A visit that joined a visitor created a moment later may be the older of the two.
+        .doUpdateSet({
+          first_seen_at: sql`case when excluded.first_seen_at < visitors.first_seen_at then excluded.first_seen_at else visitors.first_seen_at end`,
+          last_seen_at: sql`case when excluded.last_seen_at > visitors.last_seen_at then excluded.last_seen_at else visitors.last_seen_at end`,
+          profile: JSON.stringify(profile),
+        }),
     )
     .execute()
   const fresh = previous && ts - previous.seenAt < DAY_US
