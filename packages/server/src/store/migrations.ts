@@ -180,9 +180,17 @@ const migrations: Record<string, Migration> = {
       await db.schema
         .createIndex('visits_app_linked')
         .on('visits')
-        .columns(['app_id', 'linked_id', 'ts'])
+        .columns(['app_id', 'linked_id', 'ts', 'request_id'])
         .execute()
-      await db.schema.createIndex('visits_app_ip').on('visits').columns(['app_id', 'ip', 'ts']).execute()
+      await db.schema
+        .createIndex('visits_app_ip')
+        .on('visits')
+        .columns(['app_id', 'ip', 'ts', 'request_id'])
+        .execute()
+      // A visitor's deletion finds the engine's rows naming it without scanning the app's.
+      for (const table of ['fingerprints', 'fingerprint_parts', 'visitor_claims']) {
+        await db.schema.createIndex(`${table}_visitor`).on(table).columns(['app_id', 'visitor_id']).execute()
+      }
       await db.schema
         .createTable('webhooks')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -245,7 +253,14 @@ const migrations: Record<string, Migration> = {
       for (const t of ['sealed_keys', 'webhook_deliveries', 'webhooks']) {
         await db.schema.dropTable(t).ifExists().execute()
       }
-      for (const i of ['visits_app_ts', 'visits_app_linked', 'visits_app_ip']) {
+      for (const i of [
+        'visits_app_ts',
+        'visits_app_linked',
+        'visits_app_ip',
+        'fingerprints_visitor',
+        'fingerprint_parts_visitor',
+        'visitor_claims_visitor',
+      ]) {
         await db.schema.dropIndex(i).ifExists().execute()
       }
       await db.schema.alterTable('visits').dropColumn('bot_result').execute()

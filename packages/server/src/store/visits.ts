@@ -24,6 +24,27 @@ export async function findVisit(db: Kysely<Database>, appId: string, requestId: 
   return q.executeTakeFirst()
 }
 
+/**
+ * Visits of a visitor are never older than its first_seen_at, which bounds the partitions a query
+ * reads; the slack covers visits stored before first_seen_at took the earliest of joined visits.
+ */
+export const FIRST_SEEN_SLACK_US = 3_600_000_000
+
+/** The visitor's first visit (µs), or null when the app has no such visitor. */
+export async function visitorFirstSeen(
+  db: Kysely<Database>,
+  appId: string,
+  visitorId: string,
+): Promise<number | null> {
+  const v = await db
+    .selectFrom('visitors')
+    .select('first_seen_at')
+    .where('app_id', '=', appId)
+    .where('visitor_id', '=', visitorId)
+    .executeTakeFirst()
+  return v ? Number(v.first_seen_at) : null
+}
+
 /** What a history listing serves: everything but the raw signals and the engine's notes (most of a row's bytes). */
 export const HISTORY_COLUMNS = [
   'request_id',
@@ -52,19 +73,14 @@ export async function listVisitorVisits(
   visitorId: string,
   opts: { limit: number; before?: { ts: number; requestId: string } | undefined },
 ): Promise<HistoryRow[]> {
-  const visitor = await db
-    .selectFrom('visitors')
-    .select('first_seen_at')
-    .where('app_id', '=', appId)
-    .where('visitor_id', '=', visitorId)
-    .executeTakeFirst()
-  if (!visitor) return []
+  const first = await visitorFirstSeen(db, appId, visitorId)
+  if (first === null) return []
   let q = db
     .selectFrom('visits')
     .select(HISTORY_COLUMNS)
     .where('app_id', '=', appId)
     .where('visitor_id', '=', visitorId)
-    .where('ts', '>=', Number(visitor.first_seen_at))
+    .where('ts', '>=', first - FIRST_SEEN_SLACK_US)
   const before = opts.before
   if (before) {
     q = q.where((eb) =>
