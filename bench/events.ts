@@ -112,8 +112,6 @@ async function scalePhase(kind: DbKind, o: Options): Promise<ScaleRow[]> {
     TRUST_PROXY: 'true',
     LOG_LEVEL: 'warn',
     SIGHTLINE_RETENTION_DAYS: '',
-    // The measured calls are the point here, not the limiter.
-    SIGHTLINE_RATE_LIMIT_API: '0',
   })
   const db = store.open()
   const http = new Http(server.url, o.concurrency)
@@ -216,7 +214,6 @@ async function webhookPhase(kind: DbKind): Promise<WebhookResult> {
   const schema = kind === 'postgres' ? await createPgSchema() : null
   const env: NodeJS.ProcessEnv = {
     TRUST_PROXY: 'true',
-    SIGHTLINE_RATE_LIMIT_IDENTIFY: '0',
     ...(schema ? { DATABASE_URL: schema.url } : {}),
   }
   const received = new Set<string>()
