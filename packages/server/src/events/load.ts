@@ -3,23 +3,7 @@ import { previousVisits, visitorsFirstSeen } from '../store/events.js'
 import type { Database } from '../store/schema.js'
 import { findVisit, type VisitRow } from '../store/visits.js'
 import type { LoadedEvent } from './loaded.js'
-import { computeVelocity } from './velocity.js'
-
-/** Velocity queries of a batch run this many events at a time (each is three indexed queries). */
-const VELOCITY_CONCURRENCY = 4
-
-async function mapLimited<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
-}
+import { computeVelocities } from './velocity.js'
 
 export async function loadEvents(
   db: Kysely<Database>,
@@ -37,7 +21,7 @@ export async function loadEvents(
       rows.map((r) => ({ requestId: r.request_id, ts: Number(r.ts) })),
       since,
     ),
-    mapLimited(rows, VELOCITY_CONCURRENCY, (r) => computeVelocity(db, appId, r)),
+    computeVelocities(db, appId, rows),
   ])
   return rows.map((row, i) => ({
     row,

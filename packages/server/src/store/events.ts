@@ -79,7 +79,54 @@ export interface WindowCounts {
   distinct: Record<string, [number, number, number]>
 }
 
-type Scope = { column: 'visitor_id' | 'ip' | 'linked_id'; value: string }
+export type Scope = { column: 'visitor_id' | 'ip' | 'linked_id'; value: string }
+export type DistinctColumn = 'ip' | 'linked_id' | 'country' | 'visitor_id'
+
+function distinctExpressions(db: Kysely<Database>) {
+  const country = isPostgres(db)
+    ? sql`(ip_location::json -> 'country' ->> 'isoCode')`
+    : sql`json_extract(ip_location, '$.country.isoCode')`
+  return { ip: sql`ip`, linked_id: sql`linked_id`, visitor_id: sql`visitor_id`, country } as Record<
+    DistinctColumn,
+    ReturnType<typeof sql<string | null>>
+  >
+}
+
+/** One visit of a scope, newest first: its time and the values counted distinct. */
+export interface ScopeRow {
+  ts: number
+  values: (string | null)[]
+}
+
+/**
+ * The visits sharing `scope` in (from, to], newest first, at most `limit` of them, through the index
+ * that starts with (app_id, scope column, ts): what several events' windows are counted from at once.
+ */
+export async function scopeRows(
+  db: Kysely<Database>,
+  appId: string,
+  scope: Scope,
+  from: number,
+  to: number,
+  distinct: DistinctColumn[],
+  limit: number,
+): Promise<ScopeRow[]> {
+  const exprs = distinctExpressions(db)
+  const rows = (await db
+    .selectFrom('visits')
+    .select(['ts', ...distinct.map((d, i) => exprs[d].as(`c${i}`))] as never)
+    .where('app_id', '=', appId)
+    .where(scope.column, '=', scope.value)
+    .where('ts', '>', from)
+    .where('ts', '<=', to)
+    .orderBy('ts', 'desc')
+    .limit(limit)
+    .execute()) as Record<string, unknown>[]
+  return rows.map((r) => ({
+    ts: Number(r.ts),
+    values: distinct.map((_, i) => (r[`c${i}`] ?? null) as string | null),
+  }))
+}
 
 /**
  * Counts over (ts - 5 min, ts], (ts - 1 h, ts] and (ts - 24 h, ts] for the visits sharing `scope`,
@@ -91,19 +138,11 @@ export async function windowCounts(
   appId: string,
   scope: Scope,
   ts: number,
-  distinct: ('ip' | 'linked_id' | 'country' | 'visitor_id')[],
+  distinct: DistinctColumn[],
 ): Promise<WindowCounts> {
   const end = Number(ts)
   const starts = [end - WINDOWS_US.m5, end - WINDOWS_US.h1, end - WINDOWS_US.h24] as const
-  const country = isPostgres(db)
-    ? sql`(ip_location::json -> 'country' ->> 'isoCode')`
-    : sql`json_extract(ip_location, '$.country.isoCode')`
-  const cols: Record<string, ReturnType<typeof sql>> = {
-    ip: sql`ip`,
-    linked_id: sql`linked_id`,
-    visitor_id: sql`visitor_id`,
-    country,
-  }
+  const cols = distinctExpressions(db)
   const inner = db
     .selectFrom('visits')
     .select(['ts', ...distinct.map((d) => (cols[d] as ReturnType<typeof sql<string | null>>).as(`c_${d}`))])
