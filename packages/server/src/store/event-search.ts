@@ -199,7 +199,11 @@ function filtered<O>(q: VisitsQuery<O>, appId: string, f: SearchFilter, floor: n
   let out = q.where('app_id', '=', appId)
   if (f.visitorId !== undefined) out = out.where('visitor_id', '=', f.visitorId)
   if (f.linkedId !== undefined) out = out.where('linked_id', '=', f.linkedId)
-  if (f.bot) out = out.where('bot_result', 'in', BOT_RESULTS[f.bot])
+  if (f.bot) {
+    out = out.where('bot_result', 'in', BOT_RESULTS[f.bot])
+    // Spelled as the partial index visits_app_bots says it, so SQLite sees the index applies.
+    if (f.bot !== 'none') out = out.where('bot_result', '<>', 'notDetected')
+  }
   if (f.suspect !== undefined) out = out.where('suspect', '=', f.suspect ? 1 : 0)
   const lo = Math.max(f.start ?? 0, floor ?? 0)
   if (lo > 0) out = out.where('ts', '>=', lo)

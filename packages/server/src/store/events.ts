@@ -42,7 +42,7 @@ export async function previousVisits(
   const tss = visits.map((v) => Number(v.ts))
   // Constant bounds on both sides let PostgreSQL prune partitions for the correlated lookup too.
   const maxTs = Math.max(...tss)
-  const rows = await db
+  let outer = db
     .selectFrom('visits as v')
     .select((eb) => [
       'v.request_id',
@@ -64,9 +64,10 @@ export async function previousVisits(
       'in',
       visits.map((v) => v.requestId),
     )
-    .where('v.ts', '>=', Math.min(...tss))
-    .where('v.ts', '<=', maxTs)
-    .execute()
+  // PostgreSQL needs the bounds to prune partitions; SQLite finds each visit by its primary key, and
+  // given a range its planner may walk the app's visits in it instead.
+  if (isPostgres(db)) outer = outer.where('v.ts', '>=', Math.min(...tss)).where('v.ts', '<=', maxTs)
+  const rows = await outer.execute()
   for (const r of rows) out.set(r.request_id, r.prev === null || r.prev === undefined ? null : Number(r.prev))
   return out
 }

@@ -187,6 +187,20 @@ const migrations: Record<string, Migration> = {
         .on('visits')
         .columns(['app_id', 'ip', 'ts', 'request_id'])
         .execute()
+      // Bots and suspect events are few: partial indexes find them without walking every visit, and
+      // cost nothing when a visit is neither.
+      await db.schema
+        .createIndex('visits_app_bots')
+        .on('visits')
+        .columns(['app_id', 'ts', 'request_id'])
+        .where(sql.ref('bot_result'), '<>', 'notDetected')
+        .execute()
+      await db.schema
+        .createIndex('visits_app_suspect')
+        .on('visits')
+        .columns(['app_id', 'ts', 'request_id'])
+        .where(sql.ref('suspect'), '=', 1)
+        .execute()
       // A visitor's deletion finds the engine's rows naming it without scanning the app's.
       for (const table of ['fingerprints', 'fingerprint_parts', 'visitor_claims']) {
         await db.schema.createIndex(`${table}_visitor`).on(table).columns(['app_id', 'visitor_id']).execute()
@@ -257,6 +271,8 @@ const migrations: Record<string, Migration> = {
         'visits_app_ts',
         'visits_app_linked',
         'visits_app_ip',
+        'visits_app_bots',
+        'visits_app_suspect',
         'fingerprints_visitor',
         'fingerprint_parts_visitor',
         'visitor_claims_visitor',

@@ -41,6 +41,15 @@ export async function ensurePartitions(db: Kysely<Database>, nowMs: number, back
 }
 
 /** Keeps partitions ahead of time and applies retention: at start and then every `everyMs`. */
+/**
+ * Keeps SQLite's planner statistics current (sampled ANALYZE of the tables whose size changed a lot).
+ * Without them it may walk the app's visits by time for a query that names a linked id or address.
+ * `full`: also analyze tables never analyzed (at start-up).
+ */
+export async function optimizeSqlite(db: Kysely<Database>, full = false) {
+  await sql.raw(full ? 'PRAGMA optimize=0x10002' : 'PRAGMA optimize').execute(db)
+}
+
 export function startMaintenance(
   db: Kysely<Database>,
   opts: { postgres: boolean; retentionDays: number | null; everyMs?: number },
@@ -51,7 +60,7 @@ export function startMaintenance(
       if (opts.postgres) {
         const created = await ensurePartitions(db, Date.now())
         if (created.length) log.info({ created }, 'created visit partitions')
-      }
+      } else await optimizeSqlite(db)
       if (opts.retentionDays !== null) {
         const r = await applyRetention(db, opts.postgres, opts.retentionDays, Date.now())
         if (r.droppedPartitions.length || r.deletedVisits || r.deletedVisitors)
