@@ -15,7 +15,7 @@ import { IdentifyService } from './pipeline.js'
 import { type App, type CreatedApp, findAppByPublicKey, findAppBySecretKey } from './store/apps.js'
 import { type Db, openDatabase } from './store/db.js'
 import { type Initialized, initDatabase, waitForDatabase } from './store/init.js'
-import { optimizeSqlite, startMaintenance } from './store/partitions.js'
+import { startMaintenance } from './store/partitions.js'
 import { SERVER_VERSION } from './version.js'
 import { type Dispatcher, startWebhookDispatcher } from './webhooks/dispatcher.js'
 
@@ -149,7 +149,6 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     const init = await initDatabase(db, { demo: config.demo })
     state = { ...init, identify: new IdentifyService(db.kysely, geo, init.tokenSecret) }
     startup.waitingFor = null
-    if (db.dialect === 'sqlite') await optimizeSqlite(db.kysely, true)
     if (opts.webhooks !== false) dispatcher = startWebhookDispatcher(db.kysely, app.log)
     if (opts.maintenance !== false) {
       maintenance = startMaintenance(

@@ -41,18 +41,34 @@ export async function ensurePartitions(db: Kysely<Database>, nowMs: number, back
 }
 
 /** Keeps partitions ahead of time and applies retention: at start and then every `everyMs`. */
+/** Below this many visits SQLite plans well enough without statistics. */
+const STATS_MIN_ROWS = 10_000
+
 /**
- * Keeps SQLite's planner statistics current (sampled ANALYZE of the tables whose size changed a lot).
- * Without them it may walk the app's visits by time for a query that names a linked id or address.
- * `full`: also analyze tables never analyzed (at start-up).
+ * Refreshes SQLite's planner statistics (a sampled ANALYZE) once visits reach STATS_MIN_ROWS and
+ * whenever they have doubled since the last one. Without them SQLite may walk an app's visits by time
+ * where an index names the linked id; statistics taken while the tables were empty would be worse
+ * than none. Runs on the server's own connection, so its plans use them at once.
  */
-export async function optimizeSqlite(db: Kysely<Database>, full = false) {
-  await sql.raw(full ? 'PRAGMA optimize=0x10002' : 'PRAGMA optimize').execute(db)
+export async function refreshSqliteStats(db: Kysely<Database>): Promise<boolean> {
+  const count = await sql<{ n: number | null }>`select max(rowid) as n from visits`.execute(db)
+  const rows = Number(count.rows[0]?.n ?? 0)
+  if (rows < STATS_MIN_ROWS) return false
+  const hasStats = await sql`select 1 from sqlite_master where name = 'sqlite_stat1'`.execute(db)
+  if (hasStats.rows.length > 0) {
+    const stat = await sql<{ stat: string }>`
+      select stat from sqlite_stat1 where tbl = 'visits' and idx = 'visits_app_ts'`.execute(db)
+    const analyzed = Number(stat.rows[0]?.stat.split(' ')[0] ?? 0)
+    if (analyzed > 0 && rows < analyzed * 2) return false
+  }
+  await sql`PRAGMA analysis_limit = 1000`.execute(db)
+  await sql`ANALYZE`.execute(db)
+  return true
 }
 
 export function startMaintenance(
   db: Kysely<Database>,
-  opts: { postgres: boolean; retentionDays: number | null; everyMs?: number },
+  opts: { postgres: boolean; retentionDays: number | null; everyMs?: number; statsEveryMs?: number },
   log: { info(o: object, m: string): void; error(o: object, m: string): void },
 ) {
   const run = async () => {
@@ -60,7 +76,7 @@ export function startMaintenance(
       if (opts.postgres) {
         const created = await ensurePartitions(db, Date.now())
         if (created.length) log.info({ created }, 'created visit partitions')
-      } else await optimizeSqlite(db)
+      }
       if (opts.retentionDays !== null) {
         const r = await applyRetention(db, opts.postgres, opts.retentionDays, Date.now())
         if (r.droppedPartitions.length || r.deletedVisits || r.deletedVisitors)
@@ -72,7 +88,23 @@ export function startMaintenance(
   }
   const timer = setInterval(run, opts.everyMs ?? 3_600_000)
   timer.unref()
-  return { run, stop: () => clearInterval(timer) }
+  const stats = async () => {
+    try {
+      if (await refreshSqliteStats(db)) log.info({}, 'refreshed SQLite planner statistics')
+    } catch (err) {
+      log.error({ err }, 'refreshing planner statistics failed; will try again')
+    }
+  }
+  const statsTimer = opts.postgres ? null : setInterval(stats, opts.statsEveryMs ?? 60_000)
+  statsTimer?.unref()
+  if (!opts.postgres) void stats()
+  return {
+    run,
+    stop: () => {
+      clearInterval(timer)
+      if (statsTimer) clearInterval(statsTimer)
+    },
+  }
 }
 
 export interface RetentionResult {
