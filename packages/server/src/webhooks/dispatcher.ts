@@ -14,7 +14,6 @@ import {
   pruneFinished,
   recordAttempt,
   release,
-  saveBody,
 } from './queue.js'
 import { DEFAULT_RETRY, nextAttemptAt, type RetryPolicy } from './retry.js'
 import { postWebhook, type SendResult } from './send.js'
@@ -110,10 +109,12 @@ export function startWebhookDispatcher(
       stop: shutdown.signal,
     })
     if (sent.kind === 'aborted') return release(db, key, lease)
-    await finish(d, lease, sent)
+    // A failed first attempt keeps the bytes it sent, so every retry sends them again; a delivered
+    // one needs nothing kept (one write per delivery instead of two).
+    await finish(d, lease, sent, d.body === null ? body : undefined)
   }
 
-  /** Builds and keeps the bytes every attempt sends; null when there is nothing to send now. */
+  /** Builds the bytes of the first attempt; null when there is nothing to send now. */
   async function firstBody(d: ClaimedDelivery, format: 'v3' | 'v4', lease: number): Promise<string | null> {
     let body: string | null
     try {
@@ -128,13 +129,12 @@ export function startWebhookDispatcher(
       await drop(db, d)
       return null
     }
-    // false: the lease was lost and another dispatcher has the delivery.
-    return (await saveBody(db, d, lease, body)) ? body : null
+    return body
   }
 
-  async function finish(d: ClaimedDelivery, lease: number, sent: SendResult) {
+  async function finish(d: ClaimedDelivery, lease: number, sent: SendResult, firstBody?: string) {
     const outcome = outcomeOf(sent, d, opts.retry, Date.now())
-    await recordAttempt(db, d, lease, d.attempts + 1, outcome)
+    await recordAttempt(db, d, lease, d.attempts + 1, outcome, firstBody)
     report(d, d.attempts + 1, outcome)
   }
 

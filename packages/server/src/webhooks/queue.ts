@@ -89,18 +89,6 @@ export async function loadClaimed(db: Db, key: DeliveryKey): Promise<ClaimedDeli
   }
 }
 
-/** Fixes the bytes every attempt sends. false: the lease was lost. */
-export async function saveBody(db: Db, key: DeliveryKey, lease: number, body: string): Promise<boolean> {
-  const res = await db
-    .updateTable('webhook_deliveries')
-    .set({ body })
-    .where(byKey(key))
-    .where('locked_until', '=', lease)
-    .where('body', 'is', null)
-    .executeTakeFirst()
-  return Number(res.numUpdatedRows) === 1
-}
-
 export type Outcome =
   | { status: 'delivered'; httpStatus: number; at: number }
   | { status: 'pending'; httpStatus: number | null; error: string | null; nextAttemptAt: number }
@@ -113,8 +101,15 @@ export async function recordAttempt(
   lease: number,
   attempts: number,
   outcome: Outcome,
+  /** The bytes a first attempt sent: kept when it must be retried. */
+  firstBody?: string,
 ): Promise<void> {
-  const common = { attempts, locked_until: 0, last_status: outcome.httpStatus }
+  const common = {
+    attempts,
+    locked_until: 0,
+    last_status: outcome.httpStatus,
+    ...(firstBody !== undefined && outcome.status !== 'delivered' ? { body: firstBody } : {}),
+  }
   const set =
     outcome.status === 'delivered'
       ? { ...common, status: outcome.status, last_error: null, delivered_at: outcome.at, body: null }
