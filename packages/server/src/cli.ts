@@ -2,13 +2,12 @@
 import cluster from 'node:cluster'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
-import { UsageError } from './cli/common.js'
+import { printer, UsageError, withDb } from './cli/common.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { createSightline } from './server.js'
 import { type CreatedApp, createApp, listApps, rotateSecret } from './store/apps.js'
 import { openDatabase } from './store/db.js'
 import { initDatabase, waitForDatabase } from './store/init.js'
-import { migrateToLatest } from './store/migrations.js'
 
 const HELP = `sightline — self-hosted visitor identification
 
@@ -167,15 +166,8 @@ async function apps(argv: string[]) {
   if (sub === 'sealed-key') return (await import('./cli/sealed-keys.js')).run(rest)
   const { values, positionals } = parseArgs({ args: rest, options: APPS_OPTIONS, allowPositionals: true })
   if (values.help || !sub) return void process.stdout.write(HELP)
-  const config = loadConfig(process.env, {
-    'data-dir': values['data-dir'],
-    'database-url': values['database-url'],
-  })
-  const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
-  try {
-    await migrateToLatest(db.kysely)
-    const out = (json: unknown, text: string) =>
-      process.stdout.write(values.json ? `${JSON.stringify(json)}\n` : `${text}\n`)
+  return withDb(values, async (db) => {
+    const out = printer(values.json)
     if (sub === 'create') {
       const name = values.name?.trim()
       if (!name) throw new UsageError('apps create needs --name NAME')
@@ -214,9 +206,7 @@ async function apps(argv: string[]) {
     } else {
       throw new UsageError(`unknown command: apps ${sub}`)
     }
-  } finally {
-    await db.close()
-  }
+  })
 }
 
 async function main(argv: string[]) {
