@@ -198,7 +198,6 @@ interface WebhookResult {
   off1: Result
   on: Result
   off2: Result
-  identifications: number
   delivered: number
   drainSeconds: number
 }
@@ -249,7 +248,6 @@ async function webhookPhase(kind: DbKind): Promise<WebhookResult> {
     const before = received.size
     const on = await load(sl.url, bodies)
     const t0 = performance.now()
-    const identifications = Math.round(on.rps * Number(process.env.BENCH_DURATION ?? 10))
     // Drained: nothing pending for this webhook any more.
     for (;;) {
       const pending = (await cli(
@@ -266,7 +264,7 @@ async function webhookPhase(kind: DbKind): Promise<WebhookResult> {
     await settle()
     log('webhooks: ingest without a webhook again…')
     const off2 = await load(sl.url, bodies)
-    return { off1, on, off2, identifications, delivered: received.size - before, drainSeconds }
+    return { off1, on, off2, delivered: received.size - before, drainSeconds }
   } finally {
     await sl.stop()
     receiver.close()
