@@ -87,12 +87,26 @@ export function save(id: string): Promise<void> {
   return writeIdb(id)
 }
 
-/** Reads all three places; whichever survived restores the others. Never rejects. */
-export async function restore(): Promise<string | null> {
+/**
+ * Reads the stored id; whichever place survived restores the others. Never rejects. Opening IndexedDB can
+ * take a couple of hundred ms on a busy page, so it is read only when the cookie and localStorage are both
+ * gone; otherwise the answer is immediate, and IndexedDB is rewritten by the save() that follows each
+ * identification.
+ */
+export function restore(): Promise<string | null> {
   const cookie = readCookie()
   const local = readLocal()
-  const db = await readIdb()
-  const id = [cookie, local, db].find(valid) ?? null
-  if (id && (id !== cookie || id !== local || id !== db)) await save(id)
-  return id
+  const quick = [cookie, local].find(valid)
+  if (quick) {
+    if (cookie !== quick) writeCookie(quick)
+    if (local !== quick) writeLocal(quick)
+    return Promise.resolve(quick)
+  }
+  return readIdb().then((db) => {
+    if (db) {
+      writeCookie(db)
+      writeLocal(db)
+    }
+    return db
+  })
 }

@@ -183,7 +183,77 @@ describe('agent in Chromium', () => {
     assert.equal(again.visitorFound, true)
     assert.equal(stub.seen.at(-1)!.body.storedId, storedId)
     assert.equal((await stored()).cookie, `_slid=${storedId}`)
+
+    // Cookie and localStorage gone: IndexedDB alone restores both before the request.
+    await page.context().clearCookies()
+    await page.evaluate(() => localStorage.clear())
+    await page.reload()
+    await identify(page, { apiKey: 'pk_test', endpoint: stub.url })
+    assert.equal(stub.seen.at(-1)!.body.storedId, storedId)
+    assert.deepEqual(await stored(), { local: storedId, idb: storedId, cookie: `_slid=${storedId}` })
+
+    // IndexedDB gone (cookie intact, so nobody waits for IndexedDB): rewritten after the identification.
+    await page.evaluate(
+      () =>
+        new Promise((res, rej) => {
+          const d = indexedDB.deleteDatabase('sightline')
+          d.onsuccess = res
+          d.onerror = rej
+        }),
+    )
+    await page.reload()
+    await identify(page, { apiKey: 'pk_test', endpoint: stub.url })
+    assert.equal(stub.seen.at(-1)!.body.storedId, storedId)
+    await page.waitForFunction(
+      () =>
+        new Promise((res) => {
+          const o = indexedDB.open('sightline')
+          o.onsuccess = () => {
+            const db = o.result
+            if (!db.objectStoreNames.contains('ids')) return (db.close(), res(false))
+            const q = db.transaction('ids').objectStore('ids').get('_slid')
+            q.onsuccess = () => (db.close(), res(!!q.result))
+          }
+          o.onerror = () => res(false)
+        }),
+    )
+    assert.deepEqual(await stored(), { local: storedId, idb: storedId, cookie: `_slid=${storedId}` })
     assert.deepEqual(pageErrors, [])
+    await page.context().close()
+  })
+
+  test('noise injected into canvas and audio read-backs makes them "unstable"', async () => {
+    const page = await open()
+    const clean = await collect(page)
+    const value = (c: any, name: string) => c[name].value
+    assert.equal(value(clean, 'canvas').stable, true)
+    assert.equal(typeof value(clean, 'audio'), 'number')
+    // What Safari's and Firefox's protections do: each read-back of a canvas or an audio buffer is perturbed.
+    await page.addInitScript(() => {
+      const toDataURL = HTMLCanvasElement.prototype.toDataURL
+      HTMLCanvasElement.prototype.toDataURL = function (...args: any[]) {
+        const ctx = this.getContext('2d')
+        if (ctx) {
+          const x = Math.floor(Math.random() * this.width)
+          const y = Math.floor(Math.random() * this.height)
+          const px = ctx.getImageData(x, y, 1, 1)
+          px.data[0] = px.data[0]! ^ 1
+          px.data[3] = 255
+          ctx.putImageData(px, x, y)
+        }
+        return toDataURL.apply(this, args as [])
+      }
+      const getChannelData = AudioBuffer.prototype.getChannelData
+      AudioBuffer.prototype.getChannelData = function (channel: number) {
+        const data = getChannelData.call(this, channel).slice()
+        for (let i = 0; i < data.length; i++) data[i] = data[i]! + (Math.random() - 0.5) * 1e-7
+        return data
+      }
+    })
+    await page.reload()
+    const noisy = await collect(page)
+    assert.deepEqual(value(noisy, 'canvas'), { text: 'unstable', geometry: 'unstable', stable: false })
+    assert.equal(value(noisy, 'audio'), 'unstable')
     await page.context().close()
   })
 

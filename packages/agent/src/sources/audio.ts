@@ -1,8 +1,23 @@
 const LENGTH = 5000
 
-async function render(): Promise<number> {
+/** Sum of |samples| 4500–4999 of channel `c`. */
+const sum = (buffer: AudioBuffer, c: number) => {
+  const samples = buffer.getChannelData(c)
+  let s = 0
+  for (let i = 4500; i < LENGTH; i++) s += Math.abs(samples[i]!)
+  return s
+}
+
+/**
+ * Sum of samples of a compressed triangle wave rendered offline: varies with the audio stack and CPU.
+ * The mono signal is rendered into two channels, which must come out identical: noise-injecting browsers
+ * (e.g. Safari 17 private) make them differ → 'unstable'. One rendering, not two: each costs a render
+ * thread and tens of ms on a busy page.
+ */
+export async function audio() {
   const Ctx = window.OfflineAudioContext || (window as any).webkitOfflineAudioContext
-  const ctx: OfflineAudioContext = new Ctx(1, LENGTH, 44100)
+  if (!Ctx) return null
+  const ctx: OfflineAudioContext = new Ctx(2, LENGTH, 44100)
   const osc = ctx.createOscillator()
   osc.type = 'triangle'
   osc.frequency.value = 10000
@@ -15,18 +30,7 @@ async function render(): Promise<number> {
   osc.connect(comp)
   comp.connect(ctx.destination)
   osc.start(0)
-  const samples = (await ctx.startRendering()).getChannelData(0)
-  let sum = 0
-  for (let i = 4500; i < LENGTH; i++) sum += Math.abs(samples[i]!)
-  return sum
-}
-
-/**
- * Sum of samples of a compressed triangle wave rendered offline: varies with the audio stack and CPU.
- * Rendered twice: noise-injecting browsers (e.g. Safari 17 private) make them differ → 'unstable'.
- */
-export async function audio() {
-  if (!window.OfflineAudioContext && !(window as any).webkitOfflineAudioContext) return null
-  const [a, b] = await Promise.all([render(), render()])
-  return a === b ? a : 'unstable'
+  const buffer = await ctx.startRendering()
+  const a = sum(buffer, 0)
+  return a === sum(buffer, 1) ? a : 'unstable'
 }
