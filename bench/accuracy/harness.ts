@@ -65,6 +65,13 @@ export interface AccuracyResult {
     cloneGroupBrowsers: number
     eventCounts: Record<string, number>
   }
+  /**
+   * Visits (share of all) that arrive without a stored identifier after the browser's first visit, and
+   * those among them whose exact fingerprint another browser of the same network (ASN) presented in
+   * the previous 30 days, from an address this browser had never used: nothing stable tells the two
+   * browsers apart there.
+   */
+  ambiguity: { withoutStoredId: number; indistinguishable: number }
   ideal: { trackingMeanDays: number; trackingMaxDays: number; browsersOver100Days: number }
   methods: MethodMetrics[]
   seconds: { population: number; simulation: number; metrics: number; latencyAtSize: number; total: number }
@@ -169,6 +176,10 @@ export async function runAccuracy(
   const evMask = new Uint16Array(V)
   const eventCounts: Record<string, number> = {}
   const templates: Components[] = []
+  const lastByFingerprint = new Map<string, Map<string, number>>()
+  const ipsOf = new Map<string, Set<string>>()
+  let withoutStored = 0
+  let indistinguishable = 0
   for (let k = 0; k < V; k++) {
     const v: SimVisit = sim.visit(k)
     const b = sim.visitBrowser[k]!
@@ -178,6 +189,27 @@ export async function runAccuracy(
     }
     if (k % 997 === 0 && templates.length < 400) templates.push(v.components)
     const incognito = v.events.includes('incognito')
+    {
+      // Ambiguity: evidence only (the truth decides which browser is "another" one).
+      const key = `${computeFingerprint(v.components, STABLE_COMPONENTS)}|${v.asn}`
+      const browser = v.truth.browser
+      const ips = ipsOf.get(browser)
+      if (ips && !v.storageKept) {
+        withoutStored++
+        if (!ips.has(v.ip)) {
+          for (const [other, t] of lastByFingerprint.get(key) ?? [])
+            if (other !== browser && v.t - t < 30 * DAY) {
+              indistinguishable++
+              break
+            }
+        }
+      }
+      const byBrowser = lastByFingerprint.get(key) ?? new Map<string, number>()
+      byBrowser.set(browser, v.t)
+      lastByFingerprint.set(key, byBrowser)
+      if (ips) ips.add(v.ip)
+      else ipsOf.set(browser, new Set([v.ip]))
+    }
     const { truth: _t, events: _e, ...seen } = v
     for (let m = 0; m < M; m++) {
       const given = v.storageKept ? stored[m]![b]! : null
@@ -367,6 +399,7 @@ export async function runAccuracy(
       cloneGroupBrowsers: cloneBrowsers,
       eventCounts,
     },
+    ambiguity: { withoutStoredId: withoutStored / V, indistinguishable: indistinguishable / V },
     ideal: {
       trackingMeanDays: idealAvg / Math.max(1, nMulti),
       trackingMaxDays: idealAvg / Math.max(1, nMulti),

@@ -750,14 +750,45 @@ export function buildPopulation(
     const b = buildBrowser(cfg, bIdx++, d, raw, false, `t${template}`)
     d.browsers.push(b)
     browsers.push(b)
-    const second = sampled.seconds[i]
-    if (second && !d.cloneGroup) {
+    const second = d.cloneGroup ? null : secondBrowser(cfg, sampled, i, raw)
+    if (second) {
       const b2 = buildBrowser(cfg, bIdx++, d, second, true, `s${i}`)
       d.browsers.push(b2)
       browsers.push(b2)
     }
   }
   return { devices, browsers, entropy, popular }
+}
+
+const secondCache = new Map<string, Raw | null>()
+/**
+ * The second browser of device `i`, whose first browser is `raw`: on the same OS, of another family.
+ * It was sampled against the device's own draw; a device that copies a popular configuration has
+ * another first browser, so the draw is redone (deterministically) when it no longer fits.
+ */
+function secondBrowser(
+  cfg: AccuracyConfig,
+  sampled: ReturnType<typeof sampleRaw>,
+  i: number,
+  raw: Raw,
+): Raw | null {
+  const drawn = sampled.seconds[i]
+  if (!drawn) return null
+  const os = parseOs(raw.userAgent)
+  const family = parseFamily(raw.userAgent).family
+  const fits = (ua: string) => parseOs(ua) === os && parseFamily(ua).family !== family
+  if (fits(drawn.userAgent)) return drawn
+  const key = `${cfg.seed}:${i}:${raw.userAgent}`
+  if (!secondCache.has(key)) {
+    let again: Raw | null = null
+    try {
+      again = sampled.source.sample(rngFor(cfg.seed, 'second', i), 'desktop', fits)
+    } catch {
+      // no other browser family on this OS in the data
+    }
+    secondCache.set(key, again)
+  }
+  return secondCache.get(key)!
 }
 
 /** A new device for a person replacing theirs: same geography and network, new hardware. */
