@@ -110,6 +110,16 @@ describe('agent in Chromium', () => {
     await page.context().close()
   })
 
+  test("fonts are measured the same under the page's own style sheets", async () => {
+    const plain = await open()
+    const styled = await open({}, '/styled')
+    const fontsOf = async (page: Page) => ((await collect(page)).fonts as { value: string[] }).value
+    const expected = await fontsOf(plain)
+    assert.ok(expected.length > 0, 'some of the listed fonts are installed')
+    assert.deepEqual(await fontsOf(styled), expected)
+    await Promise.all([plain.context().close(), styled.context().close()])
+  })
+
   test('stable components differ with another time zone, locale and screen', async () => {
     const a = await open({
       timezoneId: 'Europe/Berlin',

@@ -22,13 +22,27 @@ export const close = (server: Server) => {
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><script src="/agent.js"></script></head>
 <body><h1>Sightline test page</h1><p>Some text.</p></body></html>`
 
-/** Serves the test page, dist/agent.js, and /sandbox: the page inside a sandboxed iframe (storage blocked). */
+/** The test page under style sheets that would distort text measured in the page's own elements. */
+const STYLED = PAGE.replace(
+  '</head>',
+  `<style>* { letter-spacing: 3px !important; font-size: 9px !important; font-family: serif !important;
+  text-transform: uppercase !important } div { zoom: 1.5 } span { padding: 4px !important }</style></head>`,
+)
+
+/**
+ * Serves the test page, dist/agent.js, /sandbox (the page inside a sandboxed iframe, storage blocked) and
+ * /styled (the page under hostile style sheets).
+ */
 export async function startSite() {
   const agent = readFileSync(new URL('../dist/agent.js', import.meta.url))
   const server = createServer((req, res) => {
     if (req.url === '/agent.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(agent)
     const html =
-      req.url === '/sandbox' ? '<!doctype html><iframe sandbox="allow-scripts" src="/"></iframe>' : PAGE
+      req.url === '/sandbox'
+        ? '<!doctype html><iframe sandbox="allow-scripts" src="/"></iframe>'
+        : req.url === '/styled'
+          ? STYLED
+          : PAGE
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html)
   })
   return { server, url: await listen(server) }
