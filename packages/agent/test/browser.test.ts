@@ -220,9 +220,16 @@ describe('agent in Chromium', () => {
           const o = indexedDB.open('sightline')
           o.onsuccess = () => {
             const db = o.result
-            if (!db.objectStoreNames.contains('ids')) return (db.close(), res(false))
+            if (!db.objectStoreNames.contains('ids')) {
+              db.close()
+              res(false)
+              return
+            }
             const q = db.transaction('ids').objectStore('ids').get('_slid')
-            q.onsuccess = () => (db.close(), res(!!q.result))
+            q.onsuccess = () => {
+              db.close()
+              res(!!q.result)
+            }
           }
           o.onerror = () => res(false)
         }),

@@ -68,7 +68,12 @@ for (const dialect of DIALECTS) {
           )
         })
         const answers = await Promise.all(requests)
-        for (const { r } of answers) assert.equal(r.status, 200, JSON.stringify(r.json))
+        for (const { r } of answers)
+          assert.equal(
+            r.status,
+            200,
+            `${JSON.stringify(r.json)}\nserver log:\n${server.output().slice(-4000)}`,
+          )
         const perBrowser = new Map<number, Set<string>>()
         for (const { b, r } of answers) {
           const ids = perBrowser.get(b) ?? new Set<string>()

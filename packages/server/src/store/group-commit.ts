@@ -3,6 +3,19 @@ import type { Database } from './schema.js'
 
 type Work<T> = (trx: Transaction<Database>) => Promise<T>
 
+/**
+ * Errors after which the same transaction may succeed: PostgreSQL's deadlock and serialization failures
+ * (several processes' batches lock the same visitors in different orders) and SQLite's busy database.
+ */
+const TRANSIENT = new Set(['40P01', '40001', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT'])
+export const isTransient = (err: unknown): boolean =>
+  TRANSIENT.has(String((err as { code?: unknown } | null)?.code ?? ''))
+
+/** Attempts of one write on its own before its error is the caller's. */
+export const MAX_ATTEMPTS = 5
+const backoff = (attempt: number) =>
+  new Promise<void>((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt))
+
 interface Pending {
   work: Work<unknown>
   resolve(value: unknown): void
@@ -45,15 +58,21 @@ export class GroupCommit {
         for (const [i, item] of batch.entries()) item.resolve(results[i])
       } catch {
         // One failing write must not fail its neighbours: retry each on its own.
-        for (const item of batch) {
-          try {
-            item.resolve(await this.db.transaction().execute((trx) => item.work(trx)))
-          } catch (err) {
-            item.reject(err)
-          }
-        }
+        for (const item of batch) await this.alone(item)
       }
     }
     this.scheduled = false
+  }
+
+  private async alone(item: Pending): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        item.resolve(await this.db.transaction().execute((trx) => item.work(trx)))
+        return
+      } catch (err) {
+        if (attempt >= MAX_ATTEMPTS || !isTransient(err)) return item.reject(err)
+        await backoff(attempt)
+      }
+    }
   }
 }
