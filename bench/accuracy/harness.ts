@@ -154,6 +154,30 @@ const pct = (xs: ArrayLike<number>, q: number): number => {
   return a.length ? a[Math.min(a.length - 1, Math.floor(q * a.length))]! : 0
 }
 
+/** Counts AccuracyResult['ambiguity'] from the evidence of each visit (the truth only says whose it is). */
+class Ambiguity {
+  withoutStored = 0
+  indistinguishable = 0
+  private readonly lastByFingerprint = new Map<string, Map<string, number>>()
+  private readonly ipsOf = new Map<string, Set<string>>()
+
+  observe(v: SimVisit) {
+    const key = `${computeFingerprint(v.components, STABLE_COMPONENTS)}|${v.asn}`
+    const browser = v.truth.browser
+    const ips = this.ipsOf.get(browser)
+    const seenBy = this.lastByFingerprint.get(key) ?? new Map<string, number>()
+    if (ips && !v.storageKept) {
+      this.withoutStored++
+      if (!ips.has(v.ip) && [...seenBy].some(([other, t]) => other !== browser && v.t - t < 30 * DAY))
+        this.indistinguishable++
+    }
+    seenBy.set(browser, v.t)
+    this.lastByFingerprint.set(key, seenBy)
+    if (ips) ips.add(v.ip)
+    else this.ipsOf.set(browser, new Set([v.ip]))
+  }
+}
+
 export async function runAccuracy(
   config: AccuracyConfig,
   identifiers: Identifier[],
@@ -176,10 +200,7 @@ export async function runAccuracy(
   const evMask = new Uint16Array(V)
   const eventCounts: Record<string, number> = {}
   const templates: Components[] = []
-  const lastByFingerprint = new Map<string, Map<string, number>>()
-  const ipsOf = new Map<string, Set<string>>()
-  let withoutStored = 0
-  let indistinguishable = 0
+  const ambiguity = new Ambiguity()
   for (let k = 0; k < V; k++) {
     const v: SimVisit = sim.visit(k)
     const b = sim.visitBrowser[k]!
@@ -189,27 +210,7 @@ export async function runAccuracy(
     }
     if (k % 997 === 0 && templates.length < 400) templates.push(v.components)
     const incognito = v.events.includes('incognito')
-    {
-      // Ambiguity: evidence only (the truth decides which browser is "another" one).
-      const key = `${computeFingerprint(v.components, STABLE_COMPONENTS)}|${v.asn}`
-      const browser = v.truth.browser
-      const ips = ipsOf.get(browser)
-      if (ips && !v.storageKept) {
-        withoutStored++
-        if (!ips.has(v.ip)) {
-          for (const [other, t] of lastByFingerprint.get(key) ?? [])
-            if (other !== browser && v.t - t < 30 * DAY) {
-              indistinguishable++
-              break
-            }
-        }
-      }
-      const byBrowser = lastByFingerprint.get(key) ?? new Map<string, number>()
-      byBrowser.set(browser, v.t)
-      lastByFingerprint.set(key, byBrowser)
-      if (ips) ips.add(v.ip)
-      else ipsOf.set(browser, new Set([v.ip]))
-    }
+    ambiguity.observe(v)
     const { truth: _t, events: _e, ...seen } = v
     for (let m = 0; m < M; m++) {
       const given = v.storageKept ? stored[m]![b]! : null
@@ -399,7 +400,10 @@ export async function runAccuracy(
       cloneGroupBrowsers: cloneBrowsers,
       eventCounts,
     },
-    ambiguity: { withoutStoredId: withoutStored / V, indistinguishable: indistinguishable / V },
+    ambiguity: {
+      withoutStoredId: ambiguity.withoutStored / V,
+      indistinguishable: ambiguity.indistinguishable / V,
+    },
     ideal: {
       trackingMeanDays: idealAvg / Math.max(1, nMulti),
       trackingMaxDays: idealAvg / Math.max(1, nMulti),

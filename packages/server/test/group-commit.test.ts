@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { type Kysely, sql } from 'kysely'
+import type { Dialect } from '../src/store/db.js'
 import { GroupCommit, MAX_ATTEMPTS } from '../src/store/group-commit.js'
 import { DIALECTS, dialectName, openTestDb } from './helpers.js'
 
@@ -9,6 +10,16 @@ const counter = async (db: Kysely<any>) => {
   await sql`insert into gc_test (id, n) values (1, 0), (2, 0)`.execute(db)
 }
 const bump = (trx: Kysely<any>, id: number) => sql`update gc_test set n = n + 1 where id = ${id}`.execute(trx)
+/** Runs `fn` on a fresh database of the dialect holding a two-row counter table. */
+async function withCounter(dialect: Dialect, fn: (db: Kysely<any>) => Promise<void>) {
+  const db = await openTestDb(dialect)
+  try {
+    await counter(db.kysely)
+    await fn(db.kysely)
+  } finally {
+    await db.close()
+  }
+}
 const values = async (db: Kysely<any>) =>
   (await sql<{ n: number }>`select n from gc_test order by id`.execute(db)).rows.map((r) => Number(r.n))
 
@@ -18,11 +29,9 @@ for (const dialect of DIALECTS) {
       code: dialect === 'postgres' ? '40P01' : 'SQLITE_BUSY',
     })
 
-    it('retries a write that failed with a transient error until it commits', async () => {
-      const db = await openTestDb(dialect)
-      try {
-        await counter(db.kysely)
-        const commit = new GroupCommit(db.kysely)
+    it('retries a write that failed with a transient error until it commits', () =>
+      withCounter(dialect, async (db) => {
+        const commit = new GroupCommit(db)
         let calls = 0
         const result = await commit.run(async (trx) => {
           calls++
@@ -33,17 +42,12 @@ for (const dialect of DIALECTS) {
         })
         assert.equal(result, 'done')
         assert.equal(calls, 3)
-        assert.deepEqual(await values(db.kysely), [1, 0], 'the failed attempts were rolled back')
-      } finally {
-        await db.close()
-      }
-    })
+        assert.deepEqual(await values(db), [1, 0], 'the failed attempts were rolled back')
+      }))
 
-    it('gives up after MAX_ATTEMPTS, and never retries other errors', async () => {
-      const db = await openTestDb(dialect)
-      try {
-        await counter(db.kysely)
-        const commit = new GroupCommit(db.kysely)
+    it('gives up after MAX_ATTEMPTS, and never retries other errors', () =>
+      withCounter(dialect, async (db) => {
+        const commit = new GroupCommit(db)
         let calls = 0
         await assert.rejects(
           commit.run(async () => {
@@ -62,21 +66,16 @@ for (const dialect of DIALECTS) {
           /constraint/,
         )
         assert.equal(calls, 2, 'the batch, then once alone')
-      } finally {
-        await db.close()
-      }
-    })
+      }))
   })
 }
 
 describe('group commit on PostgreSQL: processes that lock rows in opposite orders', () => {
-  it('a deadlock between two batches is retried and both writes commit', async () => {
-    const db = await openTestDb('postgres')
-    try {
-      await counter(db.kysely)
+  it('a deadlock between two batches is retried and both writes commit', () =>
+    withCounter('postgres', async (db) => {
       // Two group commits on separate connections stand for two server processes.
-      const a = new GroupCommit(db.kysely)
-      const b = new GroupCommit(db.kysely)
+      const a = new GroupCommit(db)
+      const b = new GroupCommit(db)
       let arrived = 0
       let calls = 0
       let release!: () => void
@@ -94,9 +93,6 @@ describe('group commit on PostgreSQL: processes that lock rows in opposite order
       const results = await Promise.all([a.run(crossed(1, 2)), b.run(crossed(2, 1))])
       assert.deepEqual(results.sort(), [1, 2])
       assert.equal(calls, 3, 'PostgreSQL chose one of the two as the deadlock victim, and it ran again')
-      assert.deepEqual(await values(db.kysely), [2, 2])
-    } finally {
-      await db.close()
-    }
-  })
+      assert.deepEqual(await values(db), [2, 2])
+    }))
 })
