@@ -2,7 +2,10 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, test } from 'node:test'
+import { crc32 } from 'node:zlib'
 import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core'
+import { hash } from '../src/hash.js'
+import { pngDigest } from '../src/sources/canvas.js'
 import { sources } from '../src/sources/index.js'
 import { STABLE_COMPONENTS } from '../src/stable.js'
 import { close, startSite, startStub } from './serve.js'
@@ -236,6 +239,41 @@ describe('agent in Chromium', () => {
     )
     assert.deepEqual(await stored(), { local: storedId, idb: storedId, cookie: `_slid=${storedId}` })
     assert.deepEqual(pageErrors, [])
+    await page.context().close()
+  })
+
+  test("canvas digests are the CRC-32s Chromium's PNGs carry, and one pixel changes them", async () => {
+    const page = await open()
+    const [a, again, b] = await page.evaluate(() => {
+      const canvas = document.createElement('canvas')
+      canvas.width = 240
+      canvas.height = 60
+      const ctx = canvas.getContext('2d')!
+      ctx.font = '18pt Arial'
+      ctx.fillText('Cwm fjordbank gly', 4, 45)
+      const first = canvas.toDataURL()
+      const second = canvas.toDataURL()
+      ctx.fillStyle = '#fff'
+      ctx.fillRect(0, 0, 1, 1)
+      return [first, second, canvas.toDataURL()]
+    })
+    // Read the chunks independently and check each stored CRC against the chunk's type and data.
+    const png = Buffer.from(a.slice('data:image/png;base64,'.length), 'base64')
+    const crcs: number[] = [png.length]
+    for (let i = 8; i < png.length; ) {
+      const length = png.readUInt32BE(i)
+      const crc = png.readUInt32BE(i + 8 + length)
+      assert.equal(crc, crc32(png.subarray(i + 4, i + 8 + length)))
+      crcs.push(crc)
+      i += 12 + length
+    }
+    assert.ok(crcs.length >= 4, 'IHDR, IDAT…, IEND')
+    assert.equal(pngDigest(a), hash(crcs.join()))
+    assert.equal(pngDigest(again), pngDigest(a))
+    assert.notEqual(pngDigest(b), pngDigest(a))
+    // Not a PNG, or a cut one: hashed whole.
+    assert.equal(pngDigest('data:,'), hash('data:,'))
+    assert.equal(pngDigest(a.slice(0, -8)), hash(a.slice(0, -8)))
     await page.context().close()
   })
 
