@@ -88,19 +88,18 @@ export function save(id: string): Promise<void> {
 }
 
 /**
- * Reads the stored id; whichever place survived restores the others. Never rejects. Opening IndexedDB can
- * take a couple of hundred ms on a busy page, so it is read only when the cookie and localStorage are both
- * gone; otherwise the answer is immediate, and IndexedDB is rewritten by the save() that follows each
- * identification.
+ * Reads the stored id: localStorage first, then the cookie (each read of `document.cookie` is a round trip to
+ * the browser process), then IndexedDB, which can take a couple of hundred ms to open on a busy page. Never
+ * rejects. An id found in a later place is written back to the earlier ones; the save() that follows each
+ * identification rewrites all three.
  */
 export function restore(): Promise<string | null> {
-  const cookie = readCookie()
   const local = readLocal()
-  const quick = [cookie, local].find(valid)
-  if (quick) {
-    if (cookie !== quick) writeCookie(quick)
-    if (local !== quick) writeLocal(quick)
-    return Promise.resolve(quick)
+  if (valid(local)) return Promise.resolve(local)
+  const cookie = readCookie()
+  if (valid(cookie)) {
+    writeLocal(cookie)
+    return Promise.resolve(cookie)
   }
   return readIdb().then((db) => {
     if (db) {
