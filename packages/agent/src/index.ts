@@ -1,6 +1,7 @@
 import { type Components, collect } from './collect.js'
 import { restore, save } from './persist.js'
 import { nonce } from './sources/automation.js'
+import { releaseGL } from './sources/webgl.js'
 import { withTimeout } from './util.js'
 
 export type { CollectOptions, Component, Components } from './collect.js'
@@ -129,6 +130,8 @@ export async function load(options: LoadOptions): Promise<Agent> {
       // Cookie and localStorage now; IndexedDB finishes in the background.
       save(next)
     }
+    // After the caller has its answer: the WebGL context is not needed until the next collection.
+    setTimeout(releaseGL)
     return result
   }
 

@@ -312,6 +312,42 @@ describe('agent in Chromium', () => {
     await page.context().close()
   })
 
+  test('after get() answers, the WebGL context is released; the next collection reads the same values', async () => {
+    const context = await browser.newContext()
+    await context.addInitScript(() => {
+      // WebGL extension interfaces have no global: count calls on the objects getExtension hands out.
+      const w = window as any
+      w.__lost = 0
+      const getExtension = WebGLRenderingContext.prototype.getExtension
+      WebGLRenderingContext.prototype.getExtension = function (this: WebGLRenderingContext, name: string) {
+        const ext = getExtension.call(this, name)
+        if (name === 'WEBGL_lose_context' && ext) {
+          const lose = ext.loseContext.bind(ext)
+          ext.loseContext = () => {
+            w.__lost++
+            lose()
+          }
+        }
+        return ext
+      } as typeof getExtension
+    })
+    const page = await context.newPage()
+    await page.goto(site.url)
+    const seen = await page.evaluate(async (endpoint) => {
+      const agent = await Sightline.load({ apiKey: 'pk_test', endpoint })
+      await agent.get()
+      const atAnswer = (window as any).__lost
+      await new Promise((r) => setTimeout(r, 50))
+      return { atAnswer, after: (window as any).__lost }
+    }, stub.url)
+    assert.deepEqual(seen, { atAnswer: 0, after: 1 })
+    const [first, second] = [await collect(page), await collect(page)]
+    const gl = (c: any) => [c.webgl.value, c.webglParams.value]
+    assert.ok(first.webgl && 'value' in first.webgl && first.webgl.value, 'WebGL read after the release')
+    assert.deepEqual(gl(second), gl(first))
+    await context.close()
+  })
+
   test('load() starts collecting; get() reuses that collection until the page changes', async () => {
     stub.seen.length = 0
     const page = await open({ viewport: null })

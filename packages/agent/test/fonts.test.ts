@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { detectFonts, FONTS } from '../src/sources/fonts.js'
+import { detectFonts, FONTS, fallbackFor } from '../src/sources/fonts.js'
 
 const BASE: Record<string, readonly [number, number]> = {
   monospace: [100, 20],
@@ -23,10 +23,21 @@ test('detectFonts keeps fonts whose size differs from a fallback, in list order'
   assert.deepEqual(detectFonts(['A', 'B'], fakeMeasure([])), [])
 })
 
-test('detectFonts: a font matching one fallback exactly is still found through the others', () => {
-  const measure = (family: string): readonly [number, number] =>
-    family === "'Mono',monospace" ? BASE.monospace! : family.startsWith("'Mono'") ? [70, 20] : BASE[family]!
-  assert.deepEqual(detectFonts(['Mono'], measure), ['Mono'])
+test('each font is compared with the generic family least like it, so the default font of a family is found', () => {
+  // A system whose default monospace font is Source Code Pro and whose default sans-serif is Roboto:
+  // each renders exactly like that fallback, and unlike the other.
+  const measure = (family: string): readonly [number, number] => {
+    const [, font, base] = /^'(.+)',(.+)$/.exec(family) ?? ['', undefined, family]
+    if (font === 'Source Code Pro') return BASE.monospace!
+    if (font === 'Roboto') return BASE['sans-serif']!
+    return BASE[base!]!
+  }
+  assert.equal(fallbackFor('Source Code Pro'), 'sans-serif')
+  assert.equal(fallbackFor('Roboto'), 'monospace')
+  assert.deepEqual(detectFonts(['Roboto', 'Source Code Pro', 'Absent'], measure), [
+    'Roboto',
+    'Source Code Pro',
+  ])
 })
 
 test('font list is curated: ~50 unique names, no quotes', () => {

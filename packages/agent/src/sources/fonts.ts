@@ -52,26 +52,37 @@ export const FONTS = [
   'Yu Gothic',
 ]
 /**
- * A present font renders the probe text in itself whatever the fallback, so it differs from at least one of
- * two fallbacks whose own metrics differ: a third (serif) would find nothing more and cost a third of the time.
+ * A present font renders the probe text in itself, so it measures unlike a generic fallback whose metrics
+ * are not its own: monospaced fonts are compared with `sans-serif`, the others with `monospace`. One
+ * fallback per font halves the spans to lay out; a second would only find a font identical to the default
+ * font of the generic family it is compared with.
  */
+const MONOSPACED = new Set([
+  'Consolas',
+  'Lucida Console',
+  'Menlo',
+  'Monaco',
+  'MS Gothic',
+  'SimSun',
+  'Source Code Pro',
+])
+export const fallbackFor = (font: string) => (MONOSPACED.has(font) ? 'sans-serif' : 'monospace')
 const BASES = ['monospace', 'sans-serif']
 
 export type Measure = (family: string) => readonly [width: number, height: number]
 
-/** A font is present when text in it, with a generic fallback, measures differently from the fallback alone. */
+/** A font is present when text in it, with its generic fallback, measures differently from the fallback alone. */
 export function detectFonts(
   fonts: readonly string[],
   measure: Measure,
-  bases: readonly string[] = BASES,
+  fallback: (font: string) => string = fallbackFor,
 ): string[] {
-  return fonts.filter((font) =>
-    bases.some((base) => {
-      const [w, h] = measure(`'${font}',${base}`)
-      const [bw, bh] = measure(base)
-      return w !== bw || h !== bh
-    }),
-  )
+  return fonts.filter((font) => {
+    const base = fallback(font)
+    const [w, h] = measure(`'${font}',${base}`)
+    const [bw, bh] = measure(base)
+    return w !== bw || h !== bh
+  })
 }
 
 /**
@@ -85,7 +96,7 @@ export function fonts() {
   const root: Node = host.attachShadow ? host.attachShadow({ mode: 'closed' }) : host
   const spans = new Map<string, HTMLElement>()
   const families = [...BASES]
-  for (const f of FONTS) for (const b of BASES) families.push(`'${f}',${b}`)
+  for (const f of FONTS) families.push(`'${f}',${fallbackFor(f)}`)
   for (const family of families) {
     const span = document.createElement('span')
     span.style.cssText = `${root === host ? 'all:initial;' : ''}position:absolute;white-space:pre;font-size:48px;font-family:${family}`

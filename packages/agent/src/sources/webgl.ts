@@ -15,6 +15,17 @@ export const getGL = (): GL | null => {
   return cached
 }
 
+/**
+ * Frees the shared context once it has been read: a page that keeps it pays for its teardown in the next
+ * navigation, and holds a drawing buffer it never uses. The next collection creates a new one.
+ */
+export const releaseGL = () => {
+  try {
+    cached?.getExtension('WEBGL_lose_context')?.loseContext()
+  } catch {}
+  cached = undefined
+}
+
 /** GPU identity: (unmasked) vendor and renderer, and shader precision formats. Null without WebGL. */
 export function webgl() {
   const gl = getGL()
