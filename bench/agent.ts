@@ -24,15 +24,23 @@ const scripts = {
 type Name = keyof typeof scripts
 const NAMES = Object.keys(scripts) as Name[]
 
+type Result = { id: string; t: number; s: number; req: number }
+
 const sightline = await startSightline()
 
-/** Each page records `{id, t}` (t: ms since navigation start) or `{error}` in window.__result. */
+/**
+ * Each page reports `{id, t, s, req}` (t: ms since navigation start) or `{error}` with a beacon to the page's
+ * own server. The harness evaluates nothing in the page while an agent runs: Playwright's waitForFunction
+ * injects and compiles its utility script (~330 KB) on the page's main thread at the load event, which
+ * landed inside whichever agent was still collecting then.
+ */
 const done = `const s = performance.now()
+const report = (r) => navigator.sendBeacon('/result', JSON.stringify(r))
 const done = (id) => {
   const req = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/v1/identify'))
-  window.__result = { id, t: performance.now(), s, req: req ? req.responseEnd - req.startTime : 0 }
+  report({ id, t: performance.now(), s, req: req ? req.responseEnd - req.startTime : 0 })
 }
-const fail = (e) => { window.__result = { error: String(e && e.message || e) } }`
+const fail = (e) => report({ error: String(e && e.message || e) })`
 const pages: Record<Name, string> = {
   // Ours comes from the Sightline server and identifies against it: the round trip is included.
   ours: `<script src="${sightline.url}/agent.js"></script><script>${done}
@@ -45,7 +53,22 @@ FingerprintJS.load({ monitoring: false }).then((a) => a.get()).then((r) => done(
 ThumbmarkJS.getThumbmark({ logging: false }).then((r) => done(r.thumbmark), fail)</script>`,
 }
 
+/** The page's beacon resolves the visit waiting for it (one page at a time). */
+let reported: ((r: Result & { error?: string }) => void) | null = null
 const site: Server = createServer((req, res) => {
+  if (req.method === 'POST' && req.url === '/result') {
+    let body = ''
+    req.on('data', (c) => {
+      body += c
+    })
+    req.on('end', () => {
+      res.writeHead(204).end()
+      const r = reported
+      reported = null
+      r?.(JSON.parse(body))
+    })
+    return
+  }
   const name = req.url!.slice(1).replace(/\.js$/, '') as Name
   if (req.url!.endsWith('.js') && scripts[name])
     return res
@@ -63,14 +86,21 @@ const siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`
 
 const launch = () => chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS })
 
-type Result = { id: string; t: number; s: number; req: number }
 async function visit(page: import('playwright-core').Page, name: Name, reload = false): Promise<Result> {
-  if (reload) await page.reload()
-  else await page.goto(`${siteUrl}/${name}`)
-  const handle = await page.waitForFunction(() => (window as any).__result, null, { timeout: 20_000 })
-  const r = (await handle.jsonValue()) as Result & { error?: string }
-  if (r.error || !r.id) throw new Error(`${name}: ${r.error ?? 'no identifier'}`)
-  return r
+  let timer: NodeJS.Timeout | undefined
+  const result = new Promise<Result & { error?: string }>((resolve, reject) => {
+    reported = resolve
+    timer = setTimeout(() => reject(new Error(`${name}: no result in 20 s`)), 20_000)
+  })
+  try {
+    if (reload) await page.reload({ waitUntil: 'commit' })
+    else await page.goto(`${siteUrl}/${name}`, { waitUntil: 'commit' })
+    const r = await result
+    if (r.error || !r.id) throw new Error(`${name}: ${r.error ?? 'no identifier'}`)
+    return r
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 const median = (a: number[]) => {
