@@ -2,13 +2,16 @@ import { hash } from '../hash.js'
 
 const TEXT = 'Cwm fjordbank gly \u{1F603}\u2614\u00E6'
 
-function draw(): [text: string, geometry: string] | null {
+/** A fresh 2D canvas of that size, or null without 2D canvas support. */
+function canvas2d(width: number, height: number): CanvasRenderingContext2D | null {
   const canvas = document.createElement('canvas')
+  canvas.width = width
+  canvas.height = height
   const ctx = canvas.getContext('2d')
-  if (!ctx || !canvas.toDataURL) return null
+  return ctx && typeof canvas.toDataURL === 'function' ? ctx : null
+}
 
-  canvas.width = 240
-  canvas.height = 60
+function drawText(ctx: CanvasRenderingContext2D): string {
   ctx.textBaseline = 'alphabetic'
   ctx.fillStyle = '#f60'
   ctx.fillRect(100, 1, 62, 20)
@@ -18,11 +21,10 @@ function draw(): [text: string, geometry: string] | null {
   ctx.fillStyle = 'rgba(102, 204, 0, 0.2)'
   ctx.font = '18pt Arial'
   ctx.fillText(TEXT, 4, 45)
-  const text = canvas.toDataURL()
+  return ctx.canvas.toDataURL()
+}
 
-  // Resizing clears the canvas.
-  canvas.width = 122
-  canvas.height = 110
+function drawGeometry(ctx: CanvasRenderingContext2D): string {
   ctx.globalCompositeOperation = 'multiply'
   for (const [color, x, y] of [
     ['#f2f', 40, 40],
@@ -41,7 +43,7 @@ function draw(): [text: string, geometry: string] | null {
   ctx.arc(60, 60, 60, 0, Math.PI * 2, true)
   ctx.arc(60, 60, 20, 0, Math.PI * 2, true)
   ctx.fill('evenodd')
-  return [text, canvas.toDataURL()]
+  return ctx.canvas.toDataURL()
 }
 
 const PNG = 'data:image/png;base64,'
@@ -76,16 +78,17 @@ export function pngDigest(url: string): string {
 
 /**
  * Digests of a text and a geometry rendering. Anti-fingerprinting that adds random noise makes two
- * renderings differ: then the hashes would change on every load, so they are replaced by 'unstable'.
+ * renderings of the text, on two canvases, differ: then the digests would change on every load, so both are
+ * replaced by 'unstable' (the geometry, read back through the same noise, is not drawn at all).
  */
 export function canvas() {
-  const a = draw()
-  if (!a) return null
-  const b = draw()!
-  const stable = a[0] === b[0] && a[1] === b[1]
+  const first = canvas2d(240, 60)
+  if (!first) return null
+  const text = drawText(first)
+  const stable = text === drawText(canvas2d(240, 60)!)
   return {
-    text: stable ? pngDigest(a[0]) : 'unstable',
-    geometry: stable ? pngDigest(a[1]) : 'unstable',
+    text: stable ? pngDigest(text) : 'unstable',
+    geometry: stable ? pngDigest(drawGeometry(canvas2d(122, 110)!)) : 'unstable',
     stable,
   }
 }
