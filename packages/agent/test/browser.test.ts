@@ -277,6 +277,33 @@ describe('agent in Chromium', () => {
     await page.context().close()
   })
 
+  test('audio is the value the createOscillator() graph renders (the constructor path must not move it)', async () => {
+    const page = await open()
+    const [collected, legacy] = await page.evaluate(async () => {
+      const c: any = await Sightline.collect()
+      const ctx = new OfflineAudioContext(2, 5000, 44100)
+      const osc = ctx.createOscillator()
+      osc.type = 'triangle'
+      osc.frequency.value = 10000
+      const comp = ctx.createDynamicsCompressor()
+      comp.threshold.value = -50
+      comp.knee.value = 40
+      comp.ratio.value = 12
+      comp.attack.value = 0
+      comp.release.value = 0.25
+      osc.connect(comp)
+      comp.connect(ctx.destination)
+      osc.start(0)
+      const samples = (await ctx.startRendering()).getChannelData(0)
+      let sum = 0
+      for (let i = 4500; i < 5000; i++) sum += Math.abs(samples[i]!)
+      return [c.audio.value, sum]
+    })
+    assert.equal(typeof collected, 'number')
+    assert.equal(collected, legacy)
+    await page.context().close()
+  })
+
   test('noise injected into canvas and audio read-backs makes them "unstable"', async () => {
     const page = await open()
     const clean = await collect(page)
