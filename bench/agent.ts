@@ -201,3 +201,27 @@ console.log(
 console.log(
   `\ncold: first load in a fresh context; warm: reload in the same context. Cold vs FPJS for ours: ${ratio(median(cold.ours), ref.cold)}.`,
 )
+
+/**
+ * How far the warm ratio moves with the sample: runs are resampled as pairs (each run times every agent
+ * back to back, under the same machine load), 2,000 times, with a fixed seed.
+ */
+function ratioInterval(a: number[], b: number[], level = 0.9): [number, number] {
+  let seed = 42
+  const random = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+    return seed / 2 ** 32
+  }
+  const ratios: number[] = []
+  for (let i = 0; i < 2000; i++) {
+    const picks = a.map(() => Math.floor(random() * a.length))
+    ratios.push(median(picks.map((k) => a[k]!)) / median(picks.map((k) => b[k]!)))
+  }
+  ratios.sort((x, y) => x - y)
+  const tail = (1 - level) / 2
+  return [ratios[Math.floor(tail * ratios.length)]!, ratios[Math.ceil((1 - tail) * ratios.length) - 1]!]
+}
+const [low, high] = ratioInterval(warm.ours, warm.fingerprintjs)
+console.log(
+  `Warm vs FPJS for ours, 90% bootstrap interval over the ${RUNS} paired runs: ${low.toFixed(2)}–${high.toFixed(2)}×.`,
+)
