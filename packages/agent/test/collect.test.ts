@@ -71,7 +71,7 @@ test('load() without apiKey resolves; get() rejects with "API key required"', as
   await assert.rejects(agent.get(), { message: 'API key required' })
 })
 
-test('speechVoices waits at most ~50 ms, and only when voices are missing and can still arrive', async () => {
+test('speechVoices waits at most ~50 ms, once per page, and only when voices are missing and can still arrive', async () => {
   const { speechVoices } = await import('../src/sources/speechVoices.js')
   const g = globalThis as { window?: unknown }
   const had = 'window' in g
@@ -86,6 +86,7 @@ test('speechVoices waits at most ~50 ms, and only when voices are missing and ca
     const waits = await time(synth({ onvoiceschanged: null }))
     assert.deepEqual(waits.value, { count: 0, local: 0 })
     assert.ok(waits.ms >= 45 && waits.ms < 150, `${waits.ms} ms`)
+    assert.ok((await time(synth({ onvoiceschanged: null }))).ms < 10, 'already waited once: no second wait')
     assert.ok((await time(synth({}))).ms < 10, 'no onvoiceschanged: no wait')
     const voices = [{ localService: true }, { localService: false }]
     const ready = await time({ ...synth({ onvoiceschanged: null }), getVoices: () => voices })
