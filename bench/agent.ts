@@ -1,5 +1,5 @@
 // Browser agents compared in headless Debian Chromium: time from navigation start to identifier (cold and
-// warm), script size, identifier stability. `npm run bench:agent` (env BENCH_RUNS: runs per case, default 30).
+// warm), script size, identifier stability. `npm run bench:agent` (env BENCH_RUNS: runs per case, default 100).
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib'
 import { type Browser, chromium } from 'playwright-core'
 import { CHROMIUM, CHROMIUM_ARGS, fmt, ROOT, startSightline } from './lib.js'
 
-const RUNS = Number(process.env.BENCH_RUNS) || 30
+const RUNS = Number(process.env.BENCH_RUNS) || 100
 const ARGS = [
   ...CHROMIUM_ARGS,
   // Nothing leaves the machine, whatever a script tries: only 127.0.0.1 resolves.
