@@ -56,8 +56,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 /**
  * 128-bit non-crypto hash as 32 lowercase hex chars: murmur32 of the UTF-8 bytes under four seeds
  * (SEEDS[i] = i × 0x9e3779b9), computed in one pass. The mixed block is the same under every seed, so four
- * lanes share it; the page runs this before the JIT has warmed up, on inputs of tens of KB (canvas), so
- * the loop is written out rather than calling per block.
+ * lanes share it; the page runs this before the JIT has warmed up, so the loop is written out rather than
+ * calling per block. Inputs are small (canvas passes the CRCs of its PNGs, not the data URLs).
  */
 export function hash(input: string | Uint8Array): string {
   const bytes = utf8(input)
