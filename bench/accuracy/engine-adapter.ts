@@ -6,6 +6,7 @@ import { parseVisitorDetails } from '../../packages/server/src/enrich/user-agent
 import { type Candidate, decide } from '../../packages/server/src/identify/engine.js'
 import { computeFingerprint } from '../../packages/server/src/identify/fingerprint.js'
 import { buildProfile, claimKey, type StoredProfile } from '../../packages/server/src/identify/profile.js'
+import { trustStoredId } from '../../packages/server/src/identify/trust.js'
 import { CLAIM_WINDOW_US } from '../../packages/server/src/store/identity.js'
 import type { Identifier, SimVisit } from './types.js'
 
@@ -84,18 +85,22 @@ export function createEngineIdentifier(name = 'sightline'): Identifier {
         ts,
       })
       // The simulated browser keeps the visitorId itself as its identifier: signatures don't matter here.
-      const token =
+      const issuedTo = storedId === null ? undefined : profiles.get(storedId)
+      const token = trustStoredId(
         storedId === null
           ? ({ status: 'absent' } as const)
-          : ({ status: 'valid', visitorId: storedId, issuedAt: 0 } as const)
+          : ({ status: 'valid', visitorId: storedId, issuedAt: 0 } as const),
+        issuedTo,
+        profile,
+      )
       const evidence = {
         token,
-        tokenProfile: storedId === null ? undefined : profiles.get(storedId),
+        tokenProfile: token.status === 'valid' ? issuedTo : undefined,
         current: profile,
         exact: candidates(exact.recent(fingerprint, EXACT_LIMIT)),
         similar: [] as Candidate[],
       }
-      if (!(storedId !== null && evidence.tokenProfile !== undefined)) {
+      if (evidence.tokenProfile === undefined) {
         evidence.similar = candidates([
           ...new Set(profile.parts.flatMap((h, i) => parts.recent(`${i}:${h}`, PER_PART))),
         ])

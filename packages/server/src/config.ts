@@ -17,7 +17,13 @@ export interface Config {
   retentionDays: number | null
   /** Requests per second per key (token bucket, per process); 0: no limit. */
   rateLimits: RateLimits
+  /** A stored identifier older than this is ignored (each identification issues a fresh one). */
+  storedIdMaxAgeDays: number
+  /** SQLite `synchronous`: NORMAL survives a crash of the process, FULL also a crash of the OS or power. */
+  sqliteSynchronous: SqliteSynchronous
 }
+
+export type SqliteSynchronous = 'normal' | 'full'
 
 export interface RateLimits {
   /** POST /v1/identify, per public key. */
@@ -72,8 +78,18 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
   if (retentionDays !== null && !(Number.isInteger(retentionDays) && retentionDays >= 1)) {
     throw new ConfigError('SIGHTLINE_RETENTION_DAYS must be a whole number of days, at least 1')
   }
+  const maxAgeRaw = pick('stored-id-max-age-days', 'SIGHTLINE_STORED_ID_MAX_AGE_DAYS')
+  const storedIdMaxAgeDays = maxAgeRaw === undefined || maxAgeRaw === '' ? 180 : Number(maxAgeRaw)
+  if (!(Number.isInteger(storedIdMaxAgeDays) && storedIdMaxAgeDays >= 1 && storedIdMaxAgeDays <= 3650)) {
+    throw new ConfigError('SIGHTLINE_STORED_ID_MAX_AGE_DAYS must be a whole number of days, 1 to 3650')
+  }
+  const sync = (pick('sqlite-synchronous', 'SIGHTLINE_SQLITE_SYNCHRONOUS') ?? 'normal').toLowerCase()
+  if (sync !== 'normal' && sync !== 'full')
+    throw new ConfigError('SIGHTLINE_SQLITE_SYNCHRONOUS must be normal or full')
   return {
     retentionDays,
+    storedIdMaxAgeDays,
+    sqliteSynchronous: sync,
     rateLimits: {
       identify: parseRate(
         pick('rate-limit-identify', 'SIGHTLINE_RATE_LIMIT_IDENTIFY'),

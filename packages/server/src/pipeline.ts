@@ -10,7 +10,8 @@ import { type Candidate, decide } from './identify/engine.js'
 import { type Components, computeFingerprint } from './identify/fingerprint.js'
 import { newRequestId, newVisitorId } from './identify/ids.js'
 import { buildProfile, claimKey } from './identify/profile.js'
-import { issueToken, verifyToken } from './identify/token.js'
+import { issueToken, type TokenKeys, verifyToken } from './identify/token.js'
+import { trustStoredId } from './identify/trust.js'
 import { Sealer } from './sealed/sealer.js'
 import type { App } from './store/apps.js'
 import { GroupCommit } from './store/group-commit.js'
@@ -79,7 +80,7 @@ export class IdentifyService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly geo: GeoResolver,
-    private readonly tokenSecret: string,
+    private readonly tokenKeys: () => Promise<TokenKeys>,
   ) {
     this.writes = new GroupCommit(db)
     this.sealer = new Sealer(db)
@@ -94,7 +95,11 @@ export class IdentifyService {
     const ts = nowMicros()
     const requestId = newRequestId(Math.floor(ts / 1000))
     const fingerprint = computeFingerprint(input.components, STABLE_COMPONENTS)
-    const token = verifyToken(this.tokenSecret, appId, input.storedId)
+    const keys = await this.tokenKeys()
+    const verified = verifyToken(keys.verify, appId, input.storedId, {
+      nowMs: Math.floor(ts / 1000),
+      maxAgeMs: keys.maxAgeMs,
+    })
 
     const ip = normalizeIp(ctx.ip)
     const geo = this.geo.lookup(ip)
@@ -125,10 +130,12 @@ export class IdentifyService {
       ts,
     })
     const { parts } = profile
-    const [tokenProfile, exact] = await Promise.all([
-      token.status === 'valid' ? loadProfile(db, appId, token.visitorId) : Promise.resolve(undefined),
+    const [issuedTo, exact] = await Promise.all([
+      verified.status === 'valid' ? loadProfile(db, appId, verified.visitorId) : Promise.resolve(undefined),
       exactCandidates(db, appId, fingerprint),
     ])
+    const token = trustStoredId(verified, issuedTo, profile)
+    const tokenProfile = token.status === 'valid' ? issuedTo : undefined
     const evidence = { token, tokenProfile, current: profile, exact, similar: [] as Candidate[] }
     // Without a stored identifier, who else renders alike decides how far a fingerprint match may reach.
     if (!(token.status === 'valid' && tokenProfile !== undefined)) {
@@ -225,7 +232,7 @@ export class IdentifyService {
       visitorId,
       visitorFound,
       confidence: { score: confidence },
-      storedId: issueToken(this.tokenSecret, appId, visitorId, Math.floor(ts / 1000)),
+      storedId: issueToken(keys.issue, appId, visitorId, Math.floor(ts / 1000)),
       ...(sealedResult === undefined ? {} : { sealedResult }),
     }
     if (!input.extendedResult) return result

@@ -11,11 +11,13 @@ import { installRateLimits } from './http/rate-limit.js'
 import { serverApiV3Routes } from './http/server-api-v3.js'
 import { serverApiV4Routes } from './http/server-api-v4.js'
 import { visitorsV1Routes } from './http/visitors-v1.js'
+import { type TokenKeys, verifyToken } from './identify/token.js'
 import { IdentifyService } from './pipeline.js'
 import { type App, type CreatedApp, findAppByPublicKey, findAppBySecretKey } from './store/apps.js'
 import { type Db, openDatabase } from './store/db.js'
 import { type Initialized, initDatabase, waitForDatabase } from './store/init.js'
 import { startMaintenance } from './store/partitions.js'
+import { tokenKeySource } from './store/token-secrets.js'
 import { SERVER_VERSION } from './version.js'
 import { type Dispatcher, startWebhookDispatcher } from './webhooks/dispatcher.js'
 
@@ -101,7 +103,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
           },
   })
 
-  let state: (Initialized & { identify: IdentifyService }) | null = null
+  let state: (Initialized & { identify: IdentifyService; tokenKeys: () => Promise<TokenKeys> }) | null = null
   let maintenance: ReturnType<typeof startMaintenance> | null = null
   let dispatcher: Dispatcher | null = null
   const startup: { waitingFor: string | null } = { waitingFor: 'database' }
@@ -140,6 +142,10 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     db: db.kysely,
     demo: () => state?.demoApp ?? null,
     agentPath: '/agent.js',
+    verifyStoredId: async (appId: string, storedId: string) => {
+      const keys = await state!.tokenKeys()
+      return verifyToken(keys.verify, appId, storedId, { nowMs: Date.now(), maxAgeMs: keys.maxAgeMs })
+    },
   })
 
   const ready = (async () => {
@@ -147,7 +153,8 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
       startup.waitingFor = `database (${err.message})`
     })
     const init = await initDatabase(db, { demo: config.demo })
-    state = { ...init, identify: new IdentifyService(db.kysely, geo, init.tokenSecret) }
+    const tokenKeys = tokenKeySource(db.kysely, config.storedIdMaxAgeDays * 86_400_000)
+    state = { ...init, tokenKeys, identify: new IdentifyService(db.kysely, geo, tokenKeys) }
     startup.waitingFor = null
     if (opts.webhooks !== false) dispatcher = startWebhookDispatcher(db.kysely, app.log)
     if (opts.maintenance !== false) {

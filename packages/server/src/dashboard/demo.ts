@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import { HttpError } from '../http/errors.js'
 import { visitorHistory } from '../http/visitors-v1.js'
+import type { TokenCheck } from '../identify/token.js'
 import type { Database } from '../store/schema.js'
 import { findVisit } from '../store/visits.js'
 
@@ -10,7 +11,12 @@ export interface DemoOptions {
   /** The Demo app, or null when there is none (`--no-demo`, or it was deleted). */
   demo: () => { id: string; publicKey: string } | null
   agentPath: string
+  /** Checks a stored identifier of `appId` with the server's token secrets. */
+  verifyStoredId(appId: string, storedId: string): Promise<TokenCheck>
 }
+
+/** The page asks for its history right after identifying; an older identification reads nothing. */
+const HISTORY_WINDOW_MS = 10 * 60_000
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -67,7 +73,12 @@ footer{padding:0 32px 28px;color:var(--mute);font-size:12px}a{color:var(--acc)}
       text($('confidence'), String(r.confidence && r.confidence.score));
       text($('requestId'), r.requestId);
       text($('elapsed'), Math.round(performance.now() - t0) + ' ms');
-      return fetch('/demo/history?visitorId=' + encodeURIComponent(r.visitorId) + '&requestId=' + encodeURIComponent(r.requestId));
+      // The identifier the server just issued to this browser (the agent keeps it in _slid) reads the history.
+      var storedId = null;
+      try { storedId = localStorage.getItem('_slid') } catch (e) {}
+      if (!storedId) { var m = document.cookie.match(/(?:^|;s*)_slid=([^;]*)/); storedId = m && decodeURIComponent(m[1]) }
+      return fetch('/demo/history', { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ requestId: r.requestId, storedId: storedId || '' }) });
     })
     .then(function(res){ return res.json() })
     .then(function(visits){
@@ -113,30 +124,43 @@ export async function demoRoutes(app: FastifyInstance, opts: DemoOptions) {
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html.page)
   })
 
-  // The page proves it made the identification by naming its requestId, so ids alone read nothing.
-  app.get<{ Querystring: { visitorId: string; requestId: string } }>(
+  /**
+   * The history of the browser's own visitor: the page sends the stored identifier the server issued
+   * in answer to its identification, and names that identification. A visitor id, a request id, or an
+   * identifier copied from another browser (which the identification did not trust) reads nothing.
+   */
+  app.post<{ Body: { requestId: string; storedId: string } }>(
     '/demo/history',
     {
       config: { errorShape: 'message' },
       schema: {
-        querystring: {
+        body: {
           type: 'object',
-          required: ['visitorId', 'requestId'],
+          required: ['requestId', 'storedId'],
           properties: {
-            visitorId: { type: 'string', maxLength: 64 },
             requestId: { type: 'string', maxLength: 64 },
+            storedId: { type: 'string', maxLength: 256 },
           },
+          additionalProperties: false,
         },
       },
     },
     async (req) => {
       const demo = opts.demo()
       if (!demo) throw new HttpError(404, 'NotFound', 'there is no Demo app')
-      const visit = await findVisit(opts.db, demo.id, req.query.requestId)
-      if (!visit || visit.visitor_id !== req.query.visitorId) {
-        throw new HttpError(404, 'NotFound', 'no such identification in the Demo app')
+      const token = await opts.verifyStoredId(demo.id, req.body.storedId)
+      const visit =
+        token.status === 'valid' ? await findVisit(opts.db, demo.id, req.body.requestId) : undefined
+      if (
+        token.status !== 'valid' ||
+        !visit ||
+        visit.visitor_id !== token.visitorId ||
+        Math.floor(Number(visit.ts) / 1000) !== token.issuedAt ||
+        Date.now() - token.issuedAt > HISTORY_WINDOW_MS
+      ) {
+        throw new HttpError(404, 'NotFound', 'no recent identification of this browser in the Demo app')
       }
-      return (await visitorHistory(opts.db, demo.id, req.query.visitorId, { limit: 20 })) ?? []
+      return (await visitorHistory(opts.db, demo.id, token.visitorId, { limit: 20 })) ?? []
     },
   )
 }

@@ -78,6 +78,9 @@ export function decide(e: Evidence): Decision {
   if (e.token.status === 'valid') reasons.push('stored identifier names an unknown visitor')
   else if (e.token.status === 'invalid')
     reasons.push('stored identifier failed verification (tampered or foreign): ignored')
+  else if (e.token.status === 'expired') reasons.push('stored identifier expired: ignored')
+  else if (e.token.status === 'untrusted')
+    reasons.push(`stored identifier presented by a browser it was not issued to (${e.token.why}): ignored`)
   else reasons.push('no stored identifier')
 
   const exact = e.exact.filter((c) => !(c.profile && compare(c.profile, cur).veto))
