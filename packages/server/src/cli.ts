@@ -15,12 +15,14 @@ Usage:
   sightline serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
                   [--trust-proxy V] [--log-level L] [--db-pool-size N] [--workers N]
                   [--retention-days N] [--rate-limit-identify N] [--rate-limit-api N] [--no-demo]
+                  [--stored-id-max-age-days N] [--sqlite-synchronous normal|full]
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
   sightline apps sealed-key (create|list|disable) ...   (sightline apps sealed-key --help)
   sightline visitors delete VISITOR_ID --app APP_ID     (sightline visitors --help)
   sightline webhooks (add|list|remove|rotate-secret|deliveries) ...   (sightline webhooks --help)
+  sightline secrets rotate-token-secret [--grace-days N]   (sightline secrets --help)
   sightline --help
 
 Settings (flags win over environment variables):
@@ -30,6 +32,8 @@ Settings (flags win over environment variables):
   SIGHTLINE_RETENTION_DAYS (keep all): forget visits older than this
   SIGHTLINE_RATE_LIMIT_IDENTIFY (1000) / SIGHTLINE_RATE_LIMIT_API (50): requests per second
     per public / secret key, per process; 0: no limit
+  SIGHTLINE_STORED_ID_MAX_AGE_DAYS (180): stored identifiers older than this are ignored
+  SIGHTLINE_SQLITE_SYNCHRONOUS (normal): full also survives an OS crash or power cut
   GEOIP_CITY_DB / GEOIP_ASN_DB / GEOIP_ISP_DB: optional MaxMind .mmdb files
 `
 
@@ -46,6 +50,8 @@ const SERVE_OPTIONS = {
   'rate-limit-identify': { type: 'string' },
   'rate-limit-api': { type: 'string' },
   'no-demo': { type: 'boolean' },
+  'stored-id-max-age-days': { type: 'string' },
+  'sqlite-synchronous': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -111,7 +117,12 @@ async function serve(argv: string[]) {
 /** `--workers N`: migrate and initialise once, then N processes share the port (node:cluster). */
 async function servePrimary(config: Config, workers: number) {
   const log = pino({ level: config.logLevel })
-  const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 })
+  const db = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 1,
+    synchronous: config.sqliteSynchronous,
+  })
   try {
     await waitForDatabase(db, log)
     printDemoKeys((await initDatabase(db, { demo: config.demo })).createdDemo)
@@ -216,6 +227,7 @@ async function main(argv: string[]) {
   if (cmd === 'apps') return apps(rest)
   if (cmd === 'visitors') return (await import('./cli/visitors.js')).run(rest)
   if (cmd === 'webhooks') return (await import('./cli/webhooks.js')).run(rest)
+  if (cmd === 'secrets') return (await import('./cli/secrets.js')).run(rest)
   throw new UsageError(`unknown command: ${cmd}`)
 }
 

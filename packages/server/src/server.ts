@@ -70,7 +70,12 @@ function appCache(db: Db, ttlMs = 5000) {
 export async function createSightline(config: Config, opts: CreateOptions = {}): Promise<Sightline> {
   const db =
     opts.db ??
-    openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize })
+    openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: config.dbPoolSize,
+      synchronous: config.sqliteSynchronous,
+    })
   const ownsGeo = opts.geo === undefined
   let geo: GeoResolver
   try {

@@ -20,7 +20,11 @@ export async function withDb<T>(
     'data-dir': values['data-dir'],
     'database-url': values['database-url'],
   })
-  const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  const db = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    synchronous: config.sqliteSynchronous,
+  })
   try {
     await migrateToLatest(db.kysely)
     return await fn(db)

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
@@ -21,6 +21,26 @@ export interface DbOptions {
   poolSize?: number
   /** PostgreSQL schema to use (tests run each in its own). */
   pgSchema?: string
+  /** SQLite `synchronous` (docs/security.md: what each survives); default normal. */
+  synchronous?: 'normal' | 'full' | undefined
+}
+
+/** Tightens a mode we own; someone else's file or directory keeps the mode its owner chose. */
+function restrict(file: string, mode: number) {
+  try {
+    chmodSync(file, mode)
+  } catch {}
+}
+
+/**
+ * The database holds the token secret, webhook secrets and sealed-result keys: only its owner may
+ * read it. SQLite gives the -wal and -shm files the database file's mode, so that one is created first.
+ */
+function privateFiles(file: string) {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 })
+  closeSync(openSync(file, 'a', 0o600))
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`])
+    if (existsSync(f)) restrict(f, 0o600)
 }
 
 // int8 (bigint) columns hold microsecond timestamps: well inside Number's safe range.
@@ -74,13 +94,16 @@ export function openDatabase(opts: DbOptions): Db {
       throw new Error(`DATABASE_URL must start with postgres://, sqlite: or file: (got another scheme)`)
     file = m[1]
   } else {
-    mkdirSync(opts.dataDir, { recursive: true })
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
+    restrict(opts.dataDir, 0o700)
     file = path.join(opts.dataDir, 'sightline.db')
   }
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+  if (file !== ':memory:') privateFiles(file)
   const sqlite = new SqliteDatabase(file)
   sqlite.pragma('journal_mode = WAL')
-  sqlite.pragma('synchronous = NORMAL')
+  // NORMAL: a commit survives the process dying (kill -9), not the OS or the power failing; FULL
+  // syncs the WAL at every commit and survives both.
+  sqlite.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
   sqlite.pragma('busy_timeout = 5000')
   sqlite.pragma('foreign_keys = ON')
   // 64 MB of pages instead of 2: event reads touch many rows of the same visitor, address or linked id.
