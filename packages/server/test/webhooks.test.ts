@@ -295,8 +295,18 @@ for (const dialect of DIALECTS) {
       const v3 = await Receiver.started()
       try {
         const db = s.sl.db.kysely
-        const h4 = (await createWebhook(db, { appId: s.app.id, url: v4.url, format: 'v4' }))!
-        const h3 = (await createWebhook(db, { appId: s.app.id, url: v3.url, format: 'v3' }))!
+        const h4 = (await createWebhook(db, {
+          appId: s.app.id,
+          url: v4.url,
+          format: 'v4',
+          allowPrivate: true,
+        }))!
+        const h3 = (await createWebhook(db, {
+          appId: s.app.id,
+          url: v3.url,
+          format: 'v3',
+          allowPrivate: true,
+        }))!
         assert.match(h4.secret, /^whsec_[A-Za-z0-9]{32}$/)
         assert.notEqual(h4.secret, h3.secret)
 
@@ -363,6 +373,7 @@ for (const dialect of DIALECTS) {
           appId: s.app.id,
           url: receiver.url,
           format: 'v4',
+          allowPrivate: true,
         }))!
         const events = [await identify(s), await identify(s), await identify(s)]
         const rows = () => deliveries(s)
@@ -440,6 +451,7 @@ for (const dialect of DIALECTS) {
         appId: a.app.id,
         url: receiver.url,
         format: 'v3',
+        allowPrivate: true,
       }))!
       const events = [await identify(a), await identify(a), await identify(a)]
       await waitFor('a failed attempt each', async () => {
@@ -479,7 +491,12 @@ for (const dialect of DIALECTS) {
       const a = await startInstance(place, opts)
       const b = await startInstance(place, opts)
       try {
-        await createWebhook(a.sl.db.kysely, { appId: a.app.id, url: receiver.url, format: 'v4' })
+        await createWebhook(a.sl.db.kysely, {
+          appId: a.app.id,
+          url: receiver.url,
+          format: 'v4',
+          allowPrivate: true,
+        })
         const events: { requestId: string }[] = []
         for (let i = 0; i < 8; i++)
           events.push(...(await Promise.all([identify(a), identify(b), identify(a)])))
@@ -504,7 +521,12 @@ for (const dialect of DIALECTS) {
       const s = await startInstance(place, 'none')
       const others = [openPlace(place), openPlace(place)]
       try {
-        await createWebhook(s.sl.db.kysely, { appId: s.app.id, url: 'http://127.0.0.1:9/', format: 'v4' })
+        await createWebhook(s.sl.db.kysely, {
+          appId: s.app.id,
+          url: 'http://127.0.0.1:9/',
+          format: 'v4',
+          allowPrivate: true,
+        })
         for (let i = 0; i < 10; i++) await identify(s)
         const now = Date.now()
         const keys = await dueDeliveries(s.sl.db.kysely, now, 100)
@@ -529,7 +551,12 @@ for (const dialect of DIALECTS) {
       const s = await startInstance(place, 'server')
       let closed = false
       try {
-        await createWebhook(s.sl.db.kysely, { appId: s.app.id, url: receiver.url, format: 'v4' })
+        await createWebhook(s.sl.db.kysely, {
+          appId: s.app.id,
+          url: receiver.url,
+          format: 'v4',
+          allowPrivate: true,
+        })
         const first = await identify(s)
         await waitFor('the hanging request', async () => receiver.requests.length === 1)
         for (let i = 0; i < 5; i++) {
@@ -568,8 +595,13 @@ for (const dialect of DIALECTS) {
       try {
         const db = s.sl.db.kysely
         const removed = await Receiver.started()
-        await createWebhook(db, { appId: s.app.id, url: receiver.url, format: 'v4' })
-        const other = (await createWebhook(db, { appId: s.app.id, url: removed.url, format: 'v4' }))!
+        await createWebhook(db, { appId: s.app.id, url: receiver.url, format: 'v4', allowPrivate: true })
+        const other = (await createWebhook(db, {
+          appId: s.app.id,
+          url: removed.url,
+          format: 'v4',
+          allowPrivate: true,
+        }))!
         const gone = await identify(s)
         const kept = await identify(s)
         assert.equal((await deliveries(s)).length, 4)
@@ -610,6 +642,7 @@ for (const dialect of DIALECTS) {
             previous_secret: null,
             format: 'v4',
             created_at: Date.now(),
+            allow_private: 1,
           })
           .execute()
         await identify(s)
@@ -658,11 +691,13 @@ for (const dialect of DIALECTS) {
           'http://10.0.0.5:8080/h',
           '--format',
           'v3',
+          '--allow-private',
           ...db,
         ])
       ).stdout
       const secret = /signing secret: (whsec_\S+)/.exec(text)?.[1]
       assert.ok(secret, text)
+      assert.equal(added.allowPrivate, false)
 
       const list = JSON.parse((await cli(['webhooks', 'list', '--json', '--app', app.id, ...db])).stdout)
       assert.deepEqual(
@@ -682,6 +717,13 @@ for (const dialect of DIALECTS) {
       assert.notEqual(rotated.secret, added.secret)
       const afterRotation = JSON.parse((await cli(['webhooks', 'list', '--json', ...db])).stdout)
       assert.equal(afterRotation.find((h: { id: string }) => h.id === added.id).rotated, true)
+
+      const v3id = afterRotation.find((h: { format: string }) => h.format === 'v3').id
+      assert.equal(afterRotation.find((h: { id: string }) => h.id === v3id).allowPrivate, true)
+      await cli(['webhooks', 'allow-private', v3id, '--off', ...db])
+      const denied = JSON.parse((await cli(['webhooks', 'list', '--json', ...db])).stdout)
+      assert.equal(denied.find((h: { id: string }) => h.id === v3id).allowPrivate, false)
+      await cli(['webhooks', 'allow-private', v3id, ...db])
 
       const removed = JSON.parse((await cli(['webhooks', 'remove', added.id, '--json', ...db])).stdout)
       assert.deepEqual(removed, { id: added.id, removed: true })
@@ -704,6 +746,17 @@ for (const dialect of DIALECTS) {
         [['webhooks', 'deliveries', '--limit', '0'], /--limit/],
         [['webhooks', 'deliveries', '--limit', 'ten'], /--limit/],
         [['webhooks', 'frobnicate'], /unknown command/],
+        [
+          ['webhooks', 'add', '--app', app.id, '--url', 'http://127.0.0.1:9/'],
+          /127\.0\.0\.1, not a public address.*--allow-private/,
+        ],
+        [
+          ['webhooks', 'add', '--app', app.id, '--url', 'http://localhost:9/'],
+          /localhost is or resolves to 127\.0\.0\.1/,
+        ],
+        [['webhooks', 'add', '--app', app.id, '--url', 'http://[fd00::1]/'], /fd00::1, not a public/],
+        [['webhooks', 'add', '--app', app.id, '--url', 'http://169.254.169.254/'], /not a public address/],
+        [['webhooks', 'allow-private', 'wh_nope'], /no webhook with id/],
       ]
       // A few at a time: each is a Node process.
       for (let i = 0; i < bad.length; i += 4) {

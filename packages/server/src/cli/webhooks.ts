@@ -9,16 +9,19 @@ import {
   MAX_DELIVERIES_LISTED,
   removeWebhook,
   rotateWebhookSecret,
+  setWebhookAllowPrivate,
   WEBHOOK_CACHE_MS,
   WEBHOOK_FORMATS,
   type WebhookFormat,
 } from '../store/webhooks.js'
+import { privateAddressOf } from '../webhooks/target.js'
 import { DB_OPTIONS, printer, UsageError, withDb } from './common.js'
 
 const HELP = `sightline webhooks — signed event deliveries to your backend
 
 Usage:
-  sightline webhooks add --app APP_ID --url URL [--format v4|v3] [--json]
+  sightline webhooks add --app APP_ID --url URL [--format v4|v3] [--allow-private] [--json]
+  sightline webhooks allow-private WEBHOOK_ID [--off] [--json]
   sightline webhooks list [--app APP_ID] [--json]
   sightline webhooks remove WEBHOOK_ID [--json]
   sightline webhooks rotate-secret WEBHOOK_ID [--json]
@@ -29,6 +32,9 @@ Every command also accepts --data-dir DIR and --database-url URL.
 The signing secret is shown once, by add and rotate-secret. After a rotation, deliveries carry
 two signatures (new and previous secret) until the next rotation.
 A running server notices a new webhook within ${WEBHOOK_CACHE_MS / 1000} s.
+A webhook reaches public addresses only: loopback, link-local, private, unique-local and other
+non-public addresses are refused when it is added and at every delivery (DNS can change), unless
+it was added with --allow-private (or allowed later with allow-private).
 `
 
 const OPTIONS = {
@@ -39,6 +45,8 @@ const OPTIONS = {
   webhook: { type: 'string' },
   status: { type: 'string' },
   limit: { type: 'string' },
+  'allow-private': { type: 'boolean' },
+  off: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
@@ -116,8 +124,19 @@ async function add(values: Values, positionals: string[]) {
   if (!appId) throw new UsageError('webhooks add needs --app APP_ID')
   const url = checkWebhookUrl(values.url)
   const format = checkFormat(values.format)
-  const hook = await withDb(values, (db) => createWebhook(db.kysely, { appId, url, format }))
+  const allowPrivate = values['allow-private'] === true
+  const address = allowPrivate ? null : await privateAddressOf(new URL(url))
+  if (address !== null && address !== 'unresolved')
+    throw new UsageError(
+      `--url: ${new URL(url).hostname} is or resolves to ${address}, not a public address; ` +
+        'pass --allow-private to send events there',
+    )
+  const hook = await withDb(values, (db) => createWebhook(db.kysely, { appId, url, format, allowPrivate }))
   if (!hook) throw new UsageError(`no app with id ${appId}`)
+  if (address === 'unresolved')
+    process.stderr.write(
+      `sightline: warning: ${new URL(url).hostname} does not resolve now; each delivery checks its address\n`,
+    )
   printer(values.json)(
     hook,
     `Created webhook ${hook.id} for app ${hook.appId} (${hook.format}) → ${hook.url}\n` +
@@ -134,7 +153,10 @@ async function list(values: Values, positionals: string[]) {
     hooks.length === 0
       ? 'No webhooks: sightline webhooks add --app APP_ID --url URL'
       : hooks
-          .map((h) => `${h.id}  ${h.appId}  ${h.format}  ${h.url}${h.rotated ? '  (two signatures)' : ''}`)
+          .map(
+            (h) =>
+              `${h.id}  ${h.appId}  ${h.format}  ${h.url}${h.rotated ? '  (two signatures)' : ''}${h.allowPrivate ? '  (private allowed)' : ''}`,
+          )
           .join('\n'),
   )
 }
@@ -169,8 +191,22 @@ async function deliveries(values: Values, positionals: string[]) {
   printer(values.json)(rows, rows.length === 0 ? 'No deliveries.' : rows.map(deliveryLine).join('\n'))
 }
 
+async function allowPrivate(values: Values, positionals: string[]) {
+  const id = onlyId(positionals, 'allow-private')
+  const allow = values.off !== true
+  if (!(await withDb(values, (db) => setWebhookAllowPrivate(db.kysely, id, allow))))
+    throw new UsageError(`no webhook with id ${id}`)
+  printer(values.json)(
+    { id, allowPrivate: allow },
+    allow
+      ? `Webhook ${id} may now reach private and other non-public addresses.`
+      : `Webhook ${id} reaches public addresses only.`,
+  )
+}
+
 const COMMANDS: Record<string, (values: Values, positionals: string[]) => Promise<void>> = {
   add,
+  'allow-private': allowPrivate,
   list,
   remove,
   'rotate-secret': rotate,

@@ -283,6 +283,18 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('visits').dropColumn('suspect').execute()
     },
   },
+  // Webhooks reach only public addresses unless added with --allow-private (webhooks/target.ts).
+  '0005_webhook_allow_private': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .alterTable('webhooks')
+        .addColumn('allow_private', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute()
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('webhooks').dropColumn('allow_private').execute()
+    },
+  },
 }
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!

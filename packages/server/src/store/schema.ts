@@ -79,6 +79,8 @@ export interface WebhooksTable {
   format: string
   /** ms since the epoch. */
   created_at: number
+  /** 1: added with --allow-private, may reach non-public addresses (migration 0005). */
+  allow_private: number
 }
 
 export interface WebhookDeliveriesTable {

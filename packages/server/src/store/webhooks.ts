@@ -21,6 +21,8 @@ export interface Webhook {
   format: WebhookFormat
   /** true while the previous secret still signs deliveries (after rotate-secret). */
   rotated: boolean
+  /** Added with --allow-private: may reach loopback, private and other non-public addresses. */
+  allowPrivate: boolean
   createdAt: string
 }
 
@@ -54,6 +56,7 @@ function toWebhook(row: WebhooksTable): Webhook {
     url: row.url,
     format: row.format === 'v3' ? 'v3' : 'v4',
     rotated: row.previous_secret !== null,
+    allowPrivate: Number(row.allow_private) === 1,
     createdAt: new Date(Number(row.created_at)).toISOString(),
   }
 }
@@ -136,7 +139,7 @@ export async function enqueueDeliveries(
 /** null: no such app. */
 export async function createWebhook(
   db: Db,
-  input: { appId: string; url: string; format: WebhookFormat },
+  input: { appId: string; url: string; format: WebhookFormat; allowPrivate?: boolean },
 ): Promise<CreatedWebhook | null> {
   const app = await db.selectFrom('apps').select('id').where('id', '=', input.appId).executeTakeFirst()
   if (!app) return null
@@ -148,6 +151,7 @@ export async function createWebhook(
     previous_secret: null,
     format: input.format,
     created_at: Date.now(),
+    allow_private: input.allowPrivate ? 1 : 0,
   }
   await db.insertInto('webhooks').values(row).execute()
   forgetCachedWebhooks(input.appId)
@@ -168,6 +172,16 @@ export async function removeWebhook(db: Db, id: string): Promise<boolean> {
     if (row) forgetCachedWebhooks(row.app_id)
     return row !== undefined
   })
+}
+
+/** Lets a webhook reach non-public addresses, or stops it. false: no such webhook. */
+export async function setWebhookAllowPrivate(db: Db, id: string, allow: boolean): Promise<boolean> {
+  const res = await db
+    .updateTable('webhooks')
+    .set({ allow_private: allow ? 1 : 0 })
+    .where('id', '=', id)
+    .executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
 }
 
 /**

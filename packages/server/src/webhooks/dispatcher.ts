@@ -17,7 +17,7 @@ import {
 } from './queue.js'
 import { DEFAULT_RETRY, nextAttemptAt, type RetryPolicy } from './retry.js'
 import { postWebhook, type SendResult } from './send.js'
-import { signatureHeader } from './signing.js'
+import { signatureHeaders } from './signing.js'
 import { settlesWithin, Waker } from './waker.js'
 
 export interface Dispatcher {
@@ -103,10 +103,11 @@ export function startWebhookDispatcher(
     if (!d.webhook) return drop(db, key)
     const body = d.body ?? (await firstBody(d, d.webhook.format, lease))
     if (body === null) return
-    const signature = signatureHeader(body, [d.webhook.secret, d.webhook.previousSecret])
-    const sent = await postWebhook(d.webhook.url, body, signature, {
+    const signatures = signatureHeaders(body, [d.webhook.secret, d.webhook.previousSecret], Date.now())
+    const sent = await postWebhook(d.webhook.url, body, signatures, {
       timeoutMs: opts.timeoutMs,
       stop: shutdown.signal,
+      allowPrivate: d.webhook.allowPrivate,
     })
     if (sent.kind === 'aborted') return release(db, key, lease)
     // A failed first attempt keeps the bytes it sent, so every retry sends them again; a delivered

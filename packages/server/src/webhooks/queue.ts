@@ -20,7 +20,13 @@ export interface ClaimedDelivery extends DeliveryKey {
   createdAt: number
   body: string | null
   /** null: the webhook was removed. */
-  webhook: { url: string; secret: string; previousSecret: string | null; format: 'v3' | 'v4' } | null
+  webhook: {
+    url: string
+    secret: string
+    previousSecret: string | null
+    format: 'v3' | 'v4'
+    allowPrivate: boolean
+  } | null
 }
 
 const byKey = (key: DeliveryKey) => (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) =>
@@ -66,6 +72,7 @@ export async function loadClaimed(db: Db, key: DeliveryKey): Promise<ClaimedDeli
       'w.secret',
       'w.previous_secret',
       'w.format',
+      'w.allow_private',
     ])
     .where('d.webhook_id', '=', key.webhookId)
     .where('d.event_id', '=', key.eventId)
@@ -85,6 +92,7 @@ export async function loadClaimed(db: Db, key: DeliveryKey): Promise<ClaimedDeli
             secret: row.secret,
             previousSecret: row.previous_secret,
             format: row.format === 'v3' ? 'v3' : 'v4',
+            allowPrivate: Number(row.allow_private) === 1,
           },
   }
 }
