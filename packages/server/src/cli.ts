@@ -15,7 +15,7 @@ Usage:
   sightline serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
                   [--trust-proxy V] [--log-level L] [--db-pool-size N] [--workers N]
                   [--retention-days N] [--rate-limit-identify N] [--rate-limit-api N] [--no-demo]
-                  [--stored-id-max-age-days N] [--sqlite-synchronous normal|full]
+                  [--stored-id-days N] [--sqlite-synchronous normal|full]
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
@@ -32,7 +32,7 @@ Settings (flags win over environment variables):
   SIGHTLINE_RETENTION_DAYS (keep all): forget visits older than this
   SIGHTLINE_RATE_LIMIT_IDENTIFY (1000) / SIGHTLINE_RATE_LIMIT_API (50): requests per second
     per public / secret key, per process; 0: no limit
-  SIGHTLINE_STORED_ID_MAX_AGE_DAYS (180): stored identifiers older than this are ignored
+  SIGHTLINE_STORED_ID_DAYS (180): stored identifiers older than this are ignored
   SIGHTLINE_SQLITE_SYNCHRONOUS (normal): full also survives an OS crash or power cut
   GEOIP_CITY_DB / GEOIP_ASN_DB / GEOIP_ISP_DB: optional MaxMind .mmdb files
 `
@@ -50,7 +50,7 @@ const SERVE_OPTIONS = {
   'rate-limit-identify': { type: 'string' },
   'rate-limit-api': { type: 'string' },
   'no-demo': { type: 'boolean' },
-  'stored-id-max-age-days': { type: 'string' },
+  'stored-id-days': { type: 'string' },
   'sqlite-synchronous': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const

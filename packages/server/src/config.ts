@@ -78,10 +78,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
   if (retentionDays !== null && !(Number.isInteger(retentionDays) && retentionDays >= 1)) {
     throw new ConfigError('SIGHTLINE_RETENTION_DAYS must be a whole number of days, at least 1')
   }
-  const maxAgeRaw = pick('stored-id-max-age-days', 'SIGHTLINE_STORED_ID_MAX_AGE_DAYS')
+  const maxAgeRaw = pick('stored-id-days', 'SIGHTLINE_STORED_ID_DAYS')
   const storedIdMaxAgeDays = maxAgeRaw === undefined || maxAgeRaw === '' ? 180 : Number(maxAgeRaw)
   if (!(Number.isInteger(storedIdMaxAgeDays) && storedIdMaxAgeDays >= 1 && storedIdMaxAgeDays <= 3650)) {
-    throw new ConfigError('SIGHTLINE_STORED_ID_MAX_AGE_DAYS must be a whole number of days, 1 to 3650')
+    throw new ConfigError('SIGHTLINE_STORED_ID_DAYS must be a whole number of days, 1 to 3650')
   }
   const sync = (pick('sqlite-synchronous', 'SIGHTLINE_SQLITE_SYNCHRONOUS') ?? 'normal').toLowerCase()
   if (sync !== 'normal' && sync !== 'full')
