@@ -239,7 +239,7 @@ async function webhookPhase(kind: DbKind): Promise<WebhookResult> {
     log('webhooks: ingest without a webhook…')
     const off1 = await load(sl.url, bodies)
     const hook = (await cli(
-      ['webhooks', 'add', '--app', app.id, '--url', `http://127.0.0.1:${port}/hook`],
+      ['webhooks', 'add', '--app', app.id, '--url', `http://127.0.0.1:${port}/hook`, '--allow-private'],
       sl.dataDir,
       env,
     )) as { id: string }
