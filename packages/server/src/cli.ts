@@ -8,6 +8,7 @@ import { createSightline } from './server.js'
 import { type CreatedApp, createApp, listApps, rotateSecret } from './store/apps.js'
 import { openDatabase } from './store/db.js'
 import { initDatabase, waitForDatabase } from './store/init.js'
+import { SERVER_VERSION } from './version.js'
 
 const HELP = `sightline — self-hosted visitor identification
 
@@ -21,7 +22,7 @@ Usage:
   sightline apps sealed-key (create|list|disable) ...   (sightline apps sealed-key --help)
   sightline visitors delete VISITOR_ID --app APP_ID     (sightline visitors --help)
   sightline webhooks (add|list|remove|rotate-secret|deliveries) ...   (sightline webhooks --help)
-  sightline --help
+  sightline --help | --version
 
 Settings (flags win over environment variables):
   PORT (3000)  HOST (0.0.0.0)  SIGHTLINE_DATA_DIR (./data)  DATABASE_URL (SQLite in the data dir)
@@ -161,24 +162,31 @@ async function servePrimary(config: Config, workers: number) {
   for (let i = 0; i < workers; i++) fork()
 }
 
+const isHelp = (word: string) => word === '--help' || word === '-h' || word === 'help'
+
+const APPS_COMMANDS = new Set(['create', 'list', 'rotate-secret'])
+
 async function apps(argv: string[]) {
   const [sub, ...rest] = argv
   if (sub === 'sealed-key') return (await import('./cli/sealed-keys.js')).run(rest)
   const { values, positionals } = parseArgs({ args: rest, options: APPS_OPTIONS, allowPositionals: true })
-  if (values.help || !sub) return void process.stdout.write(HELP)
+  if (values.help || !sub || isHelp(sub)) return void process.stdout.write(HELP)
+  // Usage errors are found before the database is opened: a typo must not create ./data.
+  if (!APPS_COMMANDS.has(sub)) throw new UsageError(`unknown command: apps ${sub}`)
+  const name = values.name?.trim()
+  if (sub === 'create' && !name) throw new UsageError('apps create needs --name NAME')
+  const origins = values.origins
+    ?.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+  for (const o of origins ?? []) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o))
+      throw new UsageError(`--origins: ${o} is not an origin like https://shop.example`)
+  }
+  if (sub === 'rotate-secret' && !positionals[0]) throw new UsageError('apps rotate-secret needs an APP_ID')
   return withDb(values, async (db) => {
     const out = printer(values.json)
-    if (sub === 'create') {
-      const name = values.name?.trim()
-      if (!name) throw new UsageError('apps create needs --name NAME')
-      const origins = values.origins
-        ?.split(',')
-        .map((o) => o.trim())
-        .filter(Boolean)
-      for (const o of origins ?? []) {
-        if (!/^https?:\/\/[^/\s]+$/.test(o))
-          throw new UsageError(`--origins: ${o} is not an origin like https://shop.example`)
-      }
+    if (sub === 'create' && name) {
       const app = await createApp(db.kysely, { name, allowedOrigins: origins ?? null })
       out(
         app,
@@ -211,7 +219,9 @@ async function apps(argv: string[]) {
 
 async function main(argv: string[]) {
   const [cmd, ...rest] = argv
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') return void process.stdout.write(HELP)
+  if (!cmd || isHelp(cmd)) return void process.stdout.write(HELP)
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version')
+    return void process.stdout.write(`${SERVER_VERSION}\n`)
   if (cmd === 'serve') return serve(rest)
   if (cmd === 'apps') return apps(rest)
   if (cmd === 'visitors') return (await import('./cli/visitors.js')).run(rest)
