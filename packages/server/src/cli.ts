@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster'
+import type { Server } from 'node:http'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { printer, UsageError, withDb } from './cli/common.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
+import { clusterRender, serveMetrics, shareWithPrimary } from './metrics.js'
 import { createSightline } from './server.js'
 import { type CreatedApp, createApp, listApps, rotateSecret } from './store/apps.js'
 import { openDatabase } from './store/db.js'
@@ -16,6 +18,7 @@ Usage:
   sightline serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
                   [--trust-proxy V] [--log-level L] [--db-pool-size N] [--workers N]
                   [--retention-days N] [--rate-limit-identify N] [--rate-limit-api N] [--no-demo]
+                  [--metrics-listen [HOST:]PORT]
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
@@ -31,6 +34,8 @@ Settings (flags win over environment variables):
   SIGHTLINE_RETENTION_DAYS (keep all): forget visits older than this
   SIGHTLINE_RATE_LIMIT_IDENTIFY (1000) / SIGHTLINE_RATE_LIMIT_API (50): requests per second
     per public / secret key, per process; 0: no limit
+  SIGHTLINE_METRICS_LISTEN (off): serve Prometheus metrics at GET /metrics on this address
+    (PORT alone: 127.0.0.1), never on the public port
   GEOIP_CITY_DB / GEOIP_ASN_DB / GEOIP_ISP_DB: optional MaxMind .mmdb files
 `
 
@@ -47,6 +52,7 @@ const SERVE_OPTIONS = {
   'rate-limit-identify': { type: 'string' },
   'rate-limit-api': { type: 'string' },
   'no-demo': { type: 'boolean' },
+  'metrics-listen': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -82,11 +88,13 @@ async function serve(argv: string[]) {
   const isWorker = cluster.isWorker
 
   const s = await createSightline(config, { waitForDatabase: false })
+  let metricsServer: (Server & { url: string }) | undefined
   let closing = false
   const shutdown = (signal: string) => {
     if (closing) return
     closing = true
     s.app.log.info({ signal }, 'shutting down: draining requests')
+    metricsServer?.close()
     s.close().then(
       () => process.exit(0),
       (err) => {
@@ -100,12 +108,21 @@ async function serve(argv: string[]) {
   // Listen first: while the database is unreachable /readyz says so and other routes answer 503.
   await s.app.listen({ port: config.port, host: config.host })
   await s.ready
+  if (s.metrics && isWorker) shareWithPrimary(s.metrics.registry)
+  else if (s.metrics && config.metricsListen) {
+    const { registry } = s.metrics
+    metricsServer = await serveMetrics(config.metricsListen, async () => ({
+      contentType: registry.contentType,
+      body: await registry.metrics(),
+    }))
+  }
   if (isWorker) return void process.send?.({ sightline: 'ready' })
   printDemoKeys(s.createdDemo)
   const addr = s.app.server.address()
   const port = typeof addr === 'object' && addr ? addr.port : config.port
   process.stdout.write(
-    `Sightline is serving at http://${shownHost(config.host)}:${port}/ (database: ${s.db.location})\n`,
+    `Sightline is serving at http://${shownHost(config.host)}:${port}/ (database: ${s.db.location})\n` +
+      (metricsServer ? `Metrics at ${metricsServer.url}\n` : ''),
   )
 }
 
@@ -119,6 +136,8 @@ async function servePrimary(config: Config, workers: number) {
   } finally {
     await db.close()
   }
+  // The primary answers /metrics with every worker's metrics, aggregated.
+  const metricsServer = config.metricsListen && (await serveMetrics(config.metricsListen, clusterRender()))
   let closing = false
   // Announce only once every worker has listened *and* finished its own start-up, so nothing
   // that reads this line meets a 503.
@@ -129,7 +148,8 @@ async function servePrimary(config: Config, workers: number) {
     if (announced || port === undefined || ready.size < workers) return
     announced = true
     process.stdout.write(
-      `Sightline is serving at http://${shownHost(config.host)}:${port}/ with ${workers} workers (database: ${db.location})\n`,
+      `Sightline is serving at http://${shownHost(config.host)}:${port}/ with ${workers} workers (database: ${db.location})\n` +
+        (metricsServer ? `Metrics at ${metricsServer.url}\n` : ''),
     )
   }
   const fork = () => cluster.fork({ SIGHTLINE_WORKER_OF: String(process.pid) })

@@ -11,6 +11,7 @@ import { installRateLimits } from './http/rate-limit.js'
 import { serverApiV3Routes } from './http/server-api-v3.js'
 import { serverApiV4Routes } from './http/server-api-v4.js'
 import { visitorsV1Routes } from './http/visitors-v1.js'
+import { Metrics } from './metrics.js'
 import { IdentifyService } from './pipeline.js'
 import { type App, type CreatedApp, findAppByPublicKey, findAppBySecretKey } from './store/apps.js'
 import { type Db, openDatabase } from './store/db.js'
@@ -25,6 +26,8 @@ export interface Sightline {
   geo: GeoResolver
   /** Set when this start created the Demo app (its keys are shown once). */
   createdDemo: CreatedApp | null
+  /** Prometheus metrics, when config.metricsListen asks for them (the caller serves them). */
+  metrics: Metrics | null
   /** Resolves once the database is reachable, migrated and initialised. */
   ready: Promise<void>
   close(): Promise<void>
@@ -112,6 +115,8 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     return sendError(req, reply, 503, 'StateNotReady', 'Sightline is starting: waiting for the database')
   })
   installErrorHandling(app)
+  const metrics = config.metricsListen ? new Metrics(db) : null
+  metrics?.instrument(app)
   // Before any route: it collects each route's schema as it is added.
   await app.register(swagger, {
     openapi: {
@@ -147,9 +152,15 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
       startup.waitingFor = `database (${err.message})`
     })
     const init = await initDatabase(db, { demo: config.demo })
-    state = { ...init, identify: new IdentifyService(db.kysely, geo, init.tokenSecret) }
+    const observe = metrics && ((path: string, bot: string) => metrics.identifications.inc({ path, bot }))
+    state = { ...init, identify: new IdentifyService(db.kysely, geo, init.tokenSecret, observe ?? undefined) }
     startup.waitingFor = null
-    if (opts.webhooks !== false) dispatcher = startWebhookDispatcher(db.kysely, app.log)
+    if (opts.webhooks !== false)
+      dispatcher = startWebhookDispatcher(
+        db.kysely,
+        app.log,
+        metrics ? { onAttempt: (outcome) => metrics.webhookAttempts.inc({ outcome }) } : {},
+      )
     if (opts.maintenance !== false) {
       maintenance = startMaintenance(
         db.kysely,
@@ -168,6 +179,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
       return state?.createdDemo ?? null
     },
     ready,
+    metrics,
     async close() {
       maintenance?.stop()
       await app.close()

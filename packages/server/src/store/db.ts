@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, type LogEvent, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import type { Database } from './schema.js'
 
@@ -12,7 +12,14 @@ export interface Db {
   dialect: Dialect
   /** Where the data lives, without credentials: safe to log. */
   location: string
+  /** For /metrics: failed queries so far, and the PostgreSQL pool's connections. */
+  stats(): DbStats
   close(): Promise<void>
+}
+
+export interface DbStats {
+  errors: number
+  pool?: { total: number; idle: number; waiting: number }
 }
 
 export interface DbOptions {
@@ -50,6 +57,10 @@ function withStatementCache(db: SqliteDatabase.Database) {
 
 export function openDatabase(opts: DbOptions): Db {
   const url = opts.databaseUrl?.trim()
+  let errors = 0
+  const log = (event: LogEvent) => {
+    if (event.level === 'error') errors++
+  }
   if (url && /^postgres(ql)?:\/\//i.test(url)) {
     const pool = new pg.Pool({
       connectionString: url,
@@ -58,12 +69,16 @@ export function openDatabase(opts: DbOptions): Db {
     })
     // An idle client losing its connection must not crash the process.
     pool.on('error', () => {})
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log })
     const u = new URL(url)
     return {
       kysely,
       dialect: 'postgres',
       location: `postgres://${u.host}${u.pathname}`,
+      stats: () => ({
+        errors,
+        pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
+      }),
       close: () => kysely.destroy(),
     }
   }
@@ -87,6 +102,13 @@ export function openDatabase(opts: DbOptions): Db {
   sqlite.pragma('cache_size = -65536')
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    log,
   })
-  return { kysely, dialect: 'sqlite', location: file, close: () => kysely.destroy() }
+  return {
+    kysely,
+    dialect: 'sqlite',
+    location: file,
+    stats: () => ({ errors }),
+    close: () => kysely.destroy(),
+  }
 }
