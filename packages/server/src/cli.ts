@@ -25,6 +25,7 @@ Usage:
   sightline apps sealed-key (create|list|disable) ...   (sightline apps sealed-key --help)
   sightline visitors delete VISITOR_ID --app APP_ID     (sightline visitors --help)
   sightline webhooks (add|list|remove|rotate-secret|deliveries) ...   (sightline webhooks --help)
+  sightline backup --out FILE [--force]   a consistent copy of the SQLite database, while serving
   sightline --help | --version
 
 Settings (flags win over environment variables):
@@ -246,6 +247,7 @@ async function main(argv: string[]) {
   if (cmd === 'apps') return apps(rest)
   if (cmd === 'visitors') return (await import('./cli/visitors.js')).run(rest)
   if (cmd === 'webhooks') return (await import('./cli/webhooks.js')).run(rest)
+  if (cmd === 'backup') return (await import('./cli/backup.js')).run(rest)
   throw new UsageError(`unknown command: ${cmd}`)
 }
 

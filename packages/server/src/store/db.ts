@@ -55,13 +55,25 @@ function withStatementCache(db: SqliteDatabase.Database) {
   }
 }
 
+/** The SQLite file the options name: DATABASE_URL's `sqlite:`/`file:` path, or sightline.db in the data dir. */
+export function sqliteFile(opts: DbOptions): string {
+  const url = opts.databaseUrl?.trim()
+  if (!url) return path.join(opts.dataDir, 'sightline.db')
+  const m = /^(?:sqlite|file):(?:\/\/)?(.+)$/i.exec(url)
+  if (!m?.[1])
+    throw new Error(`DATABASE_URL must start with postgres://, sqlite: or file: (got another scheme)`)
+  return m[1]
+}
+
+export const isPostgresUrl = (url: string | undefined) => /^postgres(ql)?:\/\//i.test(url?.trim() ?? '')
+
 export function openDatabase(opts: DbOptions): Db {
   const url = opts.databaseUrl?.trim()
   let errors = 0
   const log = (event: LogEvent) => {
     if (event.level === 'error') errors++
   }
-  if (url && /^postgres(ql)?:\/\//i.test(url)) {
+  if (url && isPostgresUrl(url)) {
     const pool = new pg.Pool({
       connectionString: url,
       max: opts.poolSize ?? 10,
@@ -82,16 +94,7 @@ export function openDatabase(opts: DbOptions): Db {
       close: () => kysely.destroy(),
     }
   }
-  let file: string
-  if (url) {
-    const m = /^(?:sqlite|file):(?:\/\/)?(.+)$/i.exec(url)
-    if (!m?.[1])
-      throw new Error(`DATABASE_URL must start with postgres://, sqlite: or file: (got another scheme)`)
-    file = m[1]
-  } else {
-    mkdirSync(opts.dataDir, { recursive: true })
-    file = path.join(opts.dataDir, 'sightline.db')
-  }
+  const file = sqliteFile(opts)
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
   const sqlite = new SqliteDatabase(file)
   sqlite.pragma('journal_mode = WAL')
