@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { printer, UsageError, withDb } from './cli/common.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
-import { clusterRender, serveMetrics, shareWithPrimary } from './metrics.js'
 import { createSightline } from './server.js'
 import { type CreatedApp, createApp, listApps, rotateSecret } from './store/apps.js'
 import { openDatabase } from './store/db.js'
@@ -109,9 +108,10 @@ async function serve(argv: string[]) {
   // Listen first: while the database is unreachable /readyz says so and other routes answer 503.
   await s.app.listen({ port: config.port, host: config.host })
   await s.ready
-  if (s.metrics && isWorker) shareWithPrimary(s.metrics.registry)
+  if (s.metrics && isWorker) (await import('./metrics.js')).shareWithPrimary(s.metrics.registry)
   else if (s.metrics && config.metricsListen) {
     const { registry } = s.metrics
+    const { serveMetrics } = await import('./metrics.js')
     metricsServer = await serveMetrics(config.metricsListen, async () => ({
       contentType: registry.contentType,
       body: await registry.metrics(),
@@ -138,7 +138,11 @@ async function servePrimary(config: Config, workers: number) {
     await db.close()
   }
   // The primary answers /metrics with every worker's metrics, aggregated.
-  const metricsServer = config.metricsListen && (await serveMetrics(config.metricsListen, clusterRender()))
+  let metricsServer: (Server & { url: string }) | undefined
+  if (config.metricsListen) {
+    const { serveMetrics, clusterRender } = await import('./metrics.js')
+    metricsServer = await serveMetrics(config.metricsListen, clusterRender())
+  }
   let closing = false
   // Announce only once every worker has listened *and* finished its own start-up, so nothing
   // that reads this line meets a 503.

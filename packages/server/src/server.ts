@@ -11,7 +11,7 @@ import { installRateLimits } from './http/rate-limit.js'
 import { serverApiV3Routes } from './http/server-api-v3.js'
 import { serverApiV4Routes } from './http/server-api-v4.js'
 import { visitorsV1Routes } from './http/visitors-v1.js'
-import { Metrics } from './metrics.js'
+import type { Metrics } from './metrics.js'
 import { IdentifyService } from './pipeline.js'
 import { type App, type CreatedApp, findAppByPublicKey, findAppBySecretKey } from './store/apps.js'
 import { type Db, openDatabase } from './store/db.js'
@@ -115,7 +115,8 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     return sendError(req, reply, 503, 'StateNotReady', 'Sightline is starting: waiting for the database')
   })
   installErrorHandling(app)
-  const metrics = config.metricsListen ? new Metrics(db) : null
+  // prom-client is loaded only when metrics are asked for.
+  const metrics = config.metricsListen ? new (await import('./metrics.js')).Metrics(db) : null
   metrics?.instrument(app)
   // Before any route: it collects each route's schema as it is added.
   await app.register(swagger, {
