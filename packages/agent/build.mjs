@@ -1,6 +1,11 @@
-// Bundles the agent: dist/agent.js (IIFE, global `Sightline`) and dist/esm/{index,stable}.js.
-import { rmSync } from 'node:fs'
+// Bundles the agent: dist/agent.js (IIFE, global `Sightline`), dist/esm/{index,stable}.js and
+// dist/cjs/{index,stable}.js, then its types: dist/types (ESM), the same beside the CommonJS build (a
+// nested package.json makes both the .js and the .d.ts there CommonJS), and dist/global.d.ts for pages
+// that use the script tag's global.
+import { execFileSync } from 'node:child_process'
+import { cpSync, rmSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { gzipSync } from 'node:zlib'
 import { build } from 'esbuild'
 
@@ -24,9 +29,24 @@ await Promise.all([
     globalName: 'Sightline',
   }),
   build({ ...common, entryPoints: ['src/index.ts', 'src/stable.ts'], outdir: 'dist/esm', format: 'esm' }),
+  build({ ...common, entryPoints: ['src/index.ts', 'src/stable.ts'], outdir: 'dist/cjs', format: 'cjs' }),
 ])
 
-for (const file of ['dist/agent.js', 'dist/esm/index.js', 'dist/esm/stable.js']) {
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: dir, stdio: 'inherit' })
+cpSync(`${dir}dist/types`, `${dir}dist/cjs`, { recursive: true })
+writeFileSync(`${dir}dist/cjs/package.json`, '{ "type": "commonjs" }\n')
+writeFileSync(
+  `${dir}dist/global.d.ts`,
+  `// The global that <script src=".../agent.js"> defines: /// <reference types="@sightline/agent/global" />
+import type * as Agent from './types/index.js'
+declare global {
+  const Sightline: typeof Agent
+}
+`,
+)
+
+for (const file of ['dist/agent.js', 'dist/esm/index.js', 'dist/esm/stable.js', 'dist/cjs/index.js']) {
   const code = await readFile(`${dir}${file}`)
   console.log(
     `${file.padEnd(20)} ${(code.length / 1024).toFixed(1)} KB, ${(gzipSync(code, { level: 9 }).length / 1024).toFixed(2)} KB gzip`,

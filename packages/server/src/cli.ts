@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster'
+import type { Server } from 'node:http'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { printer, UsageError, withDb } from './cli/common.js'
@@ -8,6 +9,7 @@ import { createSightline } from './server.js'
 import { type CreatedApp, createApp, listApps, rotateSecret } from './store/apps.js'
 import { openDatabase } from './store/db.js'
 import { initDatabase, waitForDatabase } from './store/init.js'
+import { SERVER_VERSION } from './version.js'
 
 const HELP = `sightline — self-hosted visitor identification
 
@@ -16,6 +18,7 @@ Usage:
                   [--trust-proxy V] [--log-level L] [--db-pool-size N] [--workers N]
                   [--retention-days N] [--rate-limit-identify N] [--rate-limit-api N] [--no-demo]
                   [--stored-id-days N] [--sqlite-synchronous normal|full]
+                  [--metrics-listen [HOST:]PORT]
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
@@ -23,7 +26,8 @@ Usage:
   sightline visitors delete VISITOR_ID --app APP_ID     (sightline visitors --help)
   sightline webhooks (add|list|remove|rotate-secret|deliveries) ...   (sightline webhooks --help)
   sightline secrets rotate-token-secret [--grace-days N]   (sightline secrets --help)
-  sightline --help
+  sightline backup --out FILE [--force]   a consistent copy of the SQLite database, while serving
+  sightline --help | --version
 
 Settings (flags win over environment variables):
   PORT (3000)  HOST (0.0.0.0)  SIGHTLINE_DATA_DIR (./data)  DATABASE_URL (SQLite in the data dir)
@@ -34,6 +38,8 @@ Settings (flags win over environment variables):
     per public / secret key, per process; 0: no limit
   SIGHTLINE_STORED_ID_DAYS (180): stored identifiers older than this are ignored
   SIGHTLINE_SQLITE_SYNCHRONOUS (normal): full also survives an OS crash or power cut
+  SIGHTLINE_METRICS_LISTEN (off): serve Prometheus metrics at GET /metrics on this address
+    (PORT alone: 127.0.0.1), never on the public port
   GEOIP_CITY_DB / GEOIP_ASN_DB / GEOIP_ISP_DB: optional MaxMind .mmdb files
 `
 
@@ -52,6 +58,7 @@ const SERVE_OPTIONS = {
   'no-demo': { type: 'boolean' },
   'stored-id-days': { type: 'string' },
   'sqlite-synchronous': { type: 'string' },
+  'metrics-listen': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -87,11 +94,13 @@ async function serve(argv: string[]) {
   const isWorker = cluster.isWorker
 
   const s = await createSightline(config, { waitForDatabase: false })
+  let metricsServer: (Server & { url: string }) | undefined
   let closing = false
   const shutdown = (signal: string) => {
     if (closing) return
     closing = true
     s.app.log.info({ signal }, 'shutting down: draining requests')
+    metricsServer?.close()
     s.close().then(
       () => process.exit(0),
       (err) => {
@@ -105,12 +114,22 @@ async function serve(argv: string[]) {
   // Listen first: while the database is unreachable /readyz says so and other routes answer 503.
   await s.app.listen({ port: config.port, host: config.host })
   await s.ready
+  if (s.metrics && isWorker) (await import('./metrics.js')).shareWithPrimary(s.metrics.registry)
+  else if (s.metrics && config.metricsListen) {
+    const { registry } = s.metrics
+    const { serveMetrics } = await import('./metrics.js')
+    metricsServer = await serveMetrics(config.metricsListen, async () => ({
+      contentType: registry.contentType,
+      body: await registry.metrics(),
+    }))
+  }
   if (isWorker) return void process.send?.({ sightline: 'ready' })
   printDemoKeys(s.createdDemo)
   const addr = s.app.server.address()
   const port = typeof addr === 'object' && addr ? addr.port : config.port
   process.stdout.write(
-    `Sightline is serving at http://${shownHost(config.host)}:${port}/ (database: ${s.db.location})\n`,
+    `Sightline is serving at http://${shownHost(config.host)}:${port}/ (database: ${s.db.location})\n` +
+      (metricsServer ? `Metrics at ${metricsServer.url}\n` : ''),
   )
 }
 
@@ -129,6 +148,12 @@ async function servePrimary(config: Config, workers: number) {
   } finally {
     await db.close()
   }
+  // The primary answers /metrics with every worker's metrics, aggregated.
+  let metricsServer: (Server & { url: string }) | undefined
+  if (config.metricsListen) {
+    const { serveMetrics, clusterRender } = await import('./metrics.js')
+    metricsServer = await serveMetrics(config.metricsListen, clusterRender())
+  }
   let closing = false
   // Announce only once every worker has listened *and* finished its own start-up, so nothing
   // that reads this line meets a 503.
@@ -139,7 +164,8 @@ async function servePrimary(config: Config, workers: number) {
     if (announced || port === undefined || ready.size < workers) return
     announced = true
     process.stdout.write(
-      `Sightline is serving at http://${shownHost(config.host)}:${port}/ with ${workers} workers (database: ${db.location})\n`,
+      `Sightline is serving at http://${shownHost(config.host)}:${port}/ with ${workers} workers (database: ${db.location})\n` +
+        (metricsServer ? `Metrics at ${metricsServer.url}\n` : ''),
     )
   }
   const fork = () => cluster.fork({ SIGHTLINE_WORKER_OF: String(process.pid) })
@@ -172,24 +198,31 @@ async function servePrimary(config: Config, workers: number) {
   for (let i = 0; i < workers; i++) fork()
 }
 
+const isHelp = (word: string) => word === '--help' || word === '-h' || word === 'help'
+
+const APPS_COMMANDS = new Set(['create', 'list', 'rotate-secret'])
+
 async function apps(argv: string[]) {
   const [sub, ...rest] = argv
   if (sub === 'sealed-key') return (await import('./cli/sealed-keys.js')).run(rest)
   const { values, positionals } = parseArgs({ args: rest, options: APPS_OPTIONS, allowPositionals: true })
-  if (values.help || !sub) return void process.stdout.write(HELP)
+  if (values.help || !sub || isHelp(sub)) return void process.stdout.write(HELP)
+  // Usage errors are found before the database is opened: a typo must not create ./data.
+  if (!APPS_COMMANDS.has(sub)) throw new UsageError(`unknown command: apps ${sub}`)
+  const name = values.name?.trim()
+  if (sub === 'create' && !name) throw new UsageError('apps create needs --name NAME')
+  const origins = values.origins
+    ?.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+  for (const o of origins ?? []) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o))
+      throw new UsageError(`--origins: ${o} is not an origin like https://shop.example`)
+  }
+  if (sub === 'rotate-secret' && !positionals[0]) throw new UsageError('apps rotate-secret needs an APP_ID')
   return withDb(values, async (db) => {
     const out = printer(values.json)
-    if (sub === 'create') {
-      const name = values.name?.trim()
-      if (!name) throw new UsageError('apps create needs --name NAME')
-      const origins = values.origins
-        ?.split(',')
-        .map((o) => o.trim())
-        .filter(Boolean)
-      for (const o of origins ?? []) {
-        if (!/^https?:\/\/[^/\s]+$/.test(o))
-          throw new UsageError(`--origins: ${o} is not an origin like https://shop.example`)
-      }
+    if (sub === 'create' && name) {
       const app = await createApp(db.kysely, { name, allowedOrigins: origins ?? null })
       out(
         app,
@@ -222,12 +255,15 @@ async function apps(argv: string[]) {
 
 async function main(argv: string[]) {
   const [cmd, ...rest] = argv
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') return void process.stdout.write(HELP)
+  if (!cmd || isHelp(cmd)) return void process.stdout.write(HELP)
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version')
+    return void process.stdout.write(`${SERVER_VERSION}\n`)
   if (cmd === 'serve') return serve(rest)
   if (cmd === 'apps') return apps(rest)
   if (cmd === 'visitors') return (await import('./cli/visitors.js')).run(rest)
   if (cmd === 'webhooks') return (await import('./cli/webhooks.js')).run(rest)
   if (cmd === 'secrets') return (await import('./cli/secrets.js')).run(rest)
+  if (cmd === 'backup') return (await import('./cli/backup.js')).run(rest)
   throw new UsageError(`unknown command: ${cmd}`)
 }
 

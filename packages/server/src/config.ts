@@ -21,6 +21,8 @@ export interface Config {
   storedIdMaxAgeDays: number
   /** SQLite `synchronous`: NORMAL survives a crash of the process, FULL also a crash of the OS or power. */
   sqliteSynchronous: SqliteSynchronous
+  /** Serve Prometheus metrics at GET /metrics on this address (its own listener); null: off. */
+  metricsListen: { host: string; port: number } | null
 }
 
 export type SqliteSynchronous = 'normal' | 'full'
@@ -61,6 +63,17 @@ function parseRate(raw: string | undefined, name: string, fallback: number): num
   if (!Number.isFinite(n) || n < 0 || n > 1_000_000)
     throw new ConfigError(`${name} must be requests per second, 0 (no limit) to 1000000, got ${raw}`)
   return n
+}
+
+/** `SIGHTLINE_METRICS_LISTEN`: `PORT` (on 127.0.0.1) or `HOST:PORT` (port 0: any free one); empty or off: no metrics. */
+export function parseMetricsListen(raw: string | undefined): Config['metricsListen'] {
+  const v = raw?.trim() ?? ''
+  if (v === '' || /^(false|0|off|no)$/i.test(v)) return null
+  const m = /^(?:\[?([^\]]*?)\]?:)?(\d+)$/.exec(v)
+  const port = Number(m?.[2])
+  if (!m || !Number.isInteger(port) || port > 65535)
+    throw new ConfigError(`SIGHTLINE_METRICS_LISTEN must be PORT or HOST:PORT, got ${raw}`)
+  return { host: m[1] || '127.0.0.1', port }
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -110,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
       asnDb: env.GEOIP_ASN_DB || undefined,
       ispDb: env.GEOIP_ISP_DB || undefined,
     },
+    metricsListen: parseMetricsListen(pick('metrics-listen', 'SIGHTLINE_METRICS_LISTEN')),
     demo: !/^(false|0|off|no)$/i.test(pick('demo', 'SIGHTLINE_DEMO') ?? 'true'),
   }
 }

@@ -81,6 +81,8 @@ export class IdentifyService {
     private readonly db: Kysely<Database>,
     private readonly geo: GeoResolver,
     private readonly tokenKeys: () => Promise<TokenKeys>,
+    /** Told how each answered identification was decided (for /metrics). */
+    private readonly observe?: (path: string, bot: string) => void,
   ) {
     this.writes = new GroupCommit(db)
     this.sealer = new Sealer(db)
@@ -222,6 +224,10 @@ export class IdentifyService {
       return { id, joined, restarted: restarted && !joined }
     })
     const { id: visitorId, joined, restarted } = written
+    this.observe?.(
+      restarted ? 'new' : joined ? 'fingerprint' : decision.path,
+      botResult(bot, userAgent).result,
+    )
     const visitorFound = restarted ? false : decision.visitorFound || joined
     const confidence = restarted ? 1 : joined ? 0.9 : decision.confidence
     // After the commit: the sealed event is the one the Server APIs serve.

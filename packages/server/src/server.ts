@@ -12,6 +12,7 @@ import { serverApiV3Routes } from './http/server-api-v3.js'
 import { serverApiV4Routes } from './http/server-api-v4.js'
 import { visitorsV1Routes } from './http/visitors-v1.js'
 import { type TokenKeys, verifyToken } from './identify/token.js'
+import type { Metrics } from './metrics.js'
 import { IdentifyService } from './pipeline.js'
 import { type App, type CreatedApp, findAppByPublicKey, findAppBySecretKey } from './store/apps.js'
 import { type Db, openDatabase } from './store/db.js'
@@ -27,6 +28,8 @@ export interface Sightline {
   geo: GeoResolver
   /** Set when this start created the Demo app (its keys are shown once). */
   createdDemo: CreatedApp | null
+  /** Prometheus metrics, when config.metricsListen asks for them (the caller serves them). */
+  metrics: Metrics | null
   /** Resolves once the database is reachable, migrated and initialised. */
   ready: Promise<void>
   close(): Promise<void>
@@ -119,6 +122,9 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     return sendError(req, reply, 503, 'StateNotReady', 'Sightline is starting: waiting for the database')
   })
   installErrorHandling(app)
+  // prom-client is loaded only when metrics are asked for.
+  const metrics = config.metricsListen ? new (await import('./metrics.js')).Metrics(db) : null
+  metrics?.instrument(app)
   // Before any route: it collects each route's schema as it is added.
   await app.register(swagger, {
     openapi: {
@@ -159,9 +165,15 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     })
     const init = await initDatabase(db, { demo: config.demo })
     const tokenKeys = tokenKeySource(db.kysely, config.storedIdMaxAgeDays * 86_400_000)
-    state = { ...init, tokenKeys, identify: new IdentifyService(db.kysely, geo, tokenKeys) }
+    const observe = metrics && ((path: string, bot: string) => metrics.identifications.inc({ path, bot }))
+    state = { ...init, tokenKeys, identify: new IdentifyService(db.kysely, geo, tokenKeys, observe ?? undefined) }
     startup.waitingFor = null
-    if (opts.webhooks !== false) dispatcher = startWebhookDispatcher(db.kysely, app.log)
+    if (opts.webhooks !== false)
+      dispatcher = startWebhookDispatcher(
+        db.kysely,
+        app.log,
+        metrics ? { onAttempt: (outcome) => metrics.webhookAttempts.inc({ outcome }) } : {},
+      )
     if (opts.maintenance !== false) {
       maintenance = startMaintenance(
         db.kysely,
@@ -180,6 +192,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
       return state?.createdDemo ?? null
     },
     ready,
+    metrics,
     async close() {
       maintenance?.stop()
       await app.close()

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -101,6 +101,47 @@ describe('sightline CLI', () => {
     const badPort = await fails(['serve', '--port', 'abc', '--data-dir', dir])
     assert.match(badPort.stderr, /PORT/)
     assert.match((await cli(['--help'])).stdout, /sightline apps create/)
+  })
+
+  it('answers --help and --version, and a usage error touches nothing (no ./data)', async () => {
+    const cwd = tmp()
+    const env = { ...process.env }
+    delete env.SIGHTLINE_DATA_DIR
+    delete env.DATABASE_URL
+    const inCwd = (args: string[]) =>
+      run(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd, env }).then(
+        (r) => ({ code: 0, ...r }),
+        (err: { code: number; stdout: string; stderr: string }) => err,
+      )
+    for (const args of [
+      ['apps', '--help'],
+      ['apps', 'help'],
+      ['webhooks', '--help'],
+      ['visitors', '-h'],
+    ]) {
+      const r = await inCwd(args)
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stdout, /Usage:/)
+    }
+    const version = await inCwd(['--version'])
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/)
+    for (const args of [
+      ['apps', 'crate', '--name', 'Shop'],
+      ['apps', 'create'],
+      ['apps', 'create', '--name', 'Shop', '--origins', 'shop.example'],
+      ['apps', 'rotate-secret'],
+      ['apps', 'sealed-key', 'create'],
+      ['visitors', 'delete'],
+      ['webhooks', 'ad', '--app', 'x'],
+      ['webhooks', 'add', '--app', 'x', '--url', 'ftp://x.example'],
+      ['serve', '--port', 'abc'],
+      ['nonsense'],
+    ]) {
+      const r = await inCwd(args)
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, /Run sightline --help/)
+      assert.deepEqual(readdirSync(cwd), [], `${args.join(' ')} left files behind`)
+    }
   })
 
   it('on first start creates the Demo app, prints its keys once, serves the demo, and drains on SIGTERM', async () => {

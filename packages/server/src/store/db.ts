@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, type LogEvent, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import type { Database } from './schema.js'
 
@@ -12,7 +12,14 @@ export interface Db {
   dialect: Dialect
   /** Where the data lives, without credentials: safe to log. */
   location: string
+  /** For /metrics: failed queries so far, and the PostgreSQL pool's connections. */
+  stats(): DbStats
   close(): Promise<void>
+}
+
+export interface DbStats {
+  errors: number
+  pool?: { total: number; idle: number; waiting: number }
 }
 
 export interface DbOptions {
@@ -68,9 +75,25 @@ function withStatementCache(db: SqliteDatabase.Database) {
   }
 }
 
+/** The SQLite file the options name: DATABASE_URL's `sqlite:`/`file:` path, or sightline.db in the data dir. */
+export function sqliteFile(opts: DbOptions): string {
+  const url = opts.databaseUrl?.trim()
+  if (!url) return path.join(opts.dataDir, 'sightline.db')
+  const m = /^(?:sqlite|file):(?:\/\/)?(.+)$/i.exec(url)
+  if (!m?.[1])
+    throw new Error(`DATABASE_URL must start with postgres://, sqlite: or file: (got another scheme)`)
+  return m[1]
+}
+
+export const isPostgresUrl = (url: string | undefined) => /^postgres(ql)?:\/\//i.test(url?.trim() ?? '')
+
 export function openDatabase(opts: DbOptions): Db {
   const url = opts.databaseUrl?.trim()
-  if (url && /^postgres(ql)?:\/\//i.test(url)) {
+  let errors = 0
+  const log = (event: LogEvent) => {
+    if (event.level === 'error') errors++
+  }
+  if (url && isPostgresUrl(url)) {
     const pool = new pg.Pool({
       connectionString: url,
       max: opts.poolSize ?? 10,
@@ -78,26 +101,24 @@ export function openDatabase(opts: DbOptions): Db {
     })
     // An idle client losing its connection must not crash the process.
     pool.on('error', () => {})
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log })
     const u = new URL(url)
     return {
       kysely,
       dialect: 'postgres',
       location: `postgres://${u.host}${u.pathname}`,
+      stats: () => ({
+        errors,
+        pool: { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
+      }),
       close: () => kysely.destroy(),
     }
   }
-  let file: string
-  if (url) {
-    const m = /^(?:sqlite|file):(?:\/\/)?(.+)$/i.exec(url)
-    if (!m?.[1])
-      throw new Error(`DATABASE_URL must start with postgres://, sqlite: or file: (got another scheme)`)
-    file = m[1]
-  } else {
+  if (!url) {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 })
     restrict(opts.dataDir, 0o700)
-    file = path.join(opts.dataDir, 'sightline.db')
   }
+  const file = sqliteFile(opts)
   if (file !== ':memory:') privateFiles(file)
   const sqlite = new SqliteDatabase(file)
   sqlite.pragma('journal_mode = WAL')
@@ -110,6 +131,13 @@ export function openDatabase(opts: DbOptions): Db {
   sqlite.pragma('cache_size = -65536')
   const kysely = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    log,
   })
-  return { kysely, dialect: 'sqlite', location: file, close: () => kysely.destroy() }
+  return {
+    kysely,
+    dialect: 'sqlite',
+    location: file,
+    stats: () => ({ errors }),
+    close: () => kysely.destroy(),
+  }
 }

@@ -43,6 +43,8 @@ export interface DispatcherOptions {
   /** Delivered and failed rows are forgotten after this long. */
   keepFinishedMs: number
   pruneEveryMs: number
+  /** Told each attempt's outcome (for /metrics): delivered, retry, or failed for good. */
+  onAttempt?: (outcome: 'delivered' | 'retry' | 'failed') => void
 }
 
 export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
@@ -140,6 +142,7 @@ export function startWebhookDispatcher(
   }
 
   function report(key: DeliveryKey, attempts: number, o: Outcome) {
+    opts.onAttempt?.(o.status === 'pending' ? 'retry' : o.status)
     const ids = { webhookId: key.webhookId, eventId: key.eventId, attempts }
     if (o.status === 'delivered') return log.debug({ ...ids, status: o.httpStatus }, 'webhook delivered')
     const why = { ...ids, status: o.httpStatus, error: o.error }
