@@ -166,7 +166,11 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     const init = await initDatabase(db, { demo: config.demo })
     const tokenKeys = tokenKeySource(db.kysely, config.storedIdMaxAgeDays * 86_400_000)
     const observe = metrics && ((path: string, bot: string) => metrics.identifications.inc({ path, bot }))
-    state = { ...init, tokenKeys, identify: new IdentifyService(db.kysely, geo, tokenKeys, observe ?? undefined) }
+    state = {
+      ...init,
+      tokenKeys,
+      identify: new IdentifyService(db.kysely, geo, tokenKeys, observe ?? undefined),
+    }
     startup.waitingFor = null
     if (opts.webhooks !== false)
       dispatcher = startWebhookDispatcher(
