@@ -4,6 +4,7 @@ import type { Config } from './config.js'
 import { demoRoutes } from './dashboard/demo.js'
 import { type GeoResolver, openGeo } from './enrich/geo.js'
 import { agentScriptRoutes, loadAgentScript } from './http/agent-script.js'
+import { installJsonParser } from './http/client-json.js'
 import { installErrorHandling, sendError } from './http/errors.js'
 import { healthRoutes } from './http/health.js'
 import { INGEST_BODY_LIMIT, ingestRoutes } from './http/ingest.js'
@@ -112,6 +113,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     return sendError(req, reply, 503, 'StateNotReady', 'Sightline is starting: waiting for the database')
   })
   installErrorHandling(app)
+  installJsonParser(app)
   // Before any route: it collects each route's schema as it is added.
   await app.register(swagger, {
     openapi: {
