@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -58,7 +58,8 @@ export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: str
     { LOG_LEVEL: 'warn', SIGHTLINE_RATE_LIMIT_IDENTIFY: '0', SIGHTLINE_RATE_LIMIT_API: '0', ...env },
   )
   const publicKey = /public key: (pk_\w+)/.exec(proc.stdout())?.[1]
-  const secretKey = /secret key: (sk_\w+)/.exec(proc.stdout())?.[1]
+  // The first start writes the Demo app's secret key to a file, never to stdout.
+  const secretKey = readFileSync(path.join(dataDir, 'demo-secret-key'), 'utf8').trim()
   if (!publicKey || !secretKey) throw new Error('the server did not print the Demo app keys')
   return {
     ...proc,

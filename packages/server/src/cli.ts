@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster'
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { printer, UsageError, withDb } from './cli/common.js'
@@ -58,12 +60,20 @@ const APPS_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const
 
-function printDemoKeys(demo: CreatedApp | null) {
+/** Where the first start puts the Demo app's secret key (0600), so it never reaches the log stream. */
+export const DEMO_SECRET_FILE = 'demo-secret-key'
+
+function printDemoKeys(demo: CreatedApp | null, dataDir: string) {
   if (!demo) return
-  // Shown once, on stdout only: keys never go to the logs.
+  // stdout carries the JSON logs too (journald, docker logs keep them): the secret goes to a file
+  // only this user can read, and only its path is printed.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const file = path.join(dataDir, DEMO_SECRET_FILE)
+  writeFileSync(file, `${demo.secretKey}\n`, { mode: 0o600 })
+  chmodSync(file, 0o600)
   process.stdout.write(
-    `\nCreated the Demo app (${demo.id}). Its keys are shown only now:\n` +
-      `  public key: ${demo.publicKey}\n  secret key: ${demo.secretKey}\n\n`,
+    `\nCreated the Demo app (${demo.id}).\n  public key: ${demo.publicKey}\n` +
+      `  secret key: in ${file} (readable by this user only; shown nowhere else)\n\n`,
   )
 }
 
@@ -100,7 +110,7 @@ async function serve(argv: string[]) {
   await s.app.listen({ port: config.port, host: config.host })
   await s.ready
   if (isWorker) return void process.send?.({ sightline: 'ready' })
-  printDemoKeys(s.createdDemo)
+  printDemoKeys(s.createdDemo, config.dataDir)
   const addr = s.app.server.address()
   const port = typeof addr === 'object' && addr ? addr.port : config.port
   process.stdout.write(
@@ -114,7 +124,7 @@ async function servePrimary(config: Config, workers: number) {
   const db = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 })
   try {
     await waitForDatabase(db, log)
-    printDemoKeys((await initDatabase(db, { demo: config.demo })).createdDemo)
+    printDemoKeys((await initDatabase(db, { demo: config.demo })).createdDemo, config.dataDir)
   } finally {
     await db.close()
   }

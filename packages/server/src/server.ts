@@ -34,6 +34,8 @@ export interface Sightline {
 export interface CreateOptions {
   /** Pass false to silence request logs (tests); default: pino at config.logLevel. */
   logger?: boolean
+  /** Where the logs go (tests read them); default stdout. */
+  logStream?: { write(line: string): unknown }
   /** Reuse an open database (tests); it is closed with the server. */
   db?: Db
   geo?: GeoResolver
@@ -49,8 +51,33 @@ export interface CreateOptions {
 }
 
 // Keys travel in headers and, for some SDKs, in the query string: neither is ever logged.
-const SECRET_QUERY = /([?&](?:api_key|apiKey|token)=)[^&]*/gi
-export const redactUrl = (url: string) => url.replace(SECRET_QUERY, '$1[redacted]')
+const SECRET_PARAMS = new Set(['api_key', 'apikey', 'token'])
+
+/**
+ * The URL with the value of every key-carrying query parameter replaced, its name compared once
+ * decoded as the router decodes it (`api%5Fkey`, `%61pi_key`, `api_key[]`…); a name that does not
+ * decode has its value replaced too.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?')
+  if (q < 0) return url
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=')
+      const raw = eq < 0 ? part : part.slice(0, eq)
+      let name: string | null
+      try {
+        name = decodeURIComponent(raw.replaceAll('+', ' '))
+      } catch {
+        name = null
+      }
+      const secret = name === null || SECRET_PARAMS.has(name.trim().replace(/\[\]$/, '').toLowerCase())
+      return secret && eq >= 0 ? `${raw}=[redacted]` : part
+    })
+  return `${url.slice(0, q + 1)}${params.join('&')}`
+}
 
 /** Caches public-key lookups briefly: the hot path of every identification. */
 function appCache(db: Db, ttlMs = 5000) {
@@ -95,6 +122,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
         ? false
         : {
             level: config.logLevel,
+            ...(opts.logStream ? { stream: opts.logStream } : {}),
             redact: ['req.headers.auth', 'req.headers.authorization', 'req.headers["auth-api-key"]'],
             serializers: {
               req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),

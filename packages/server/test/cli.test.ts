@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -108,7 +108,13 @@ describe('sightline CLI', () => {
     const first = serve(dir)
     const url = await first.ready
     assert.match(first.output(), /public key: pk_\w+/)
-    assert.match(first.output(), /secret key: sk_\w+/)
+    // The secret key is in a file only this user can read, never on stdout (where the logs go).
+    assert.doesNotMatch(first.output(), /sk_\w/)
+    const keyFile = path.join(dir, 'demo-secret-key')
+    assert.match(first.output(), new RegExp(`secret key: in ${keyFile.replaceAll('/', '\\/')} `))
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600)
+    const secretKey = readFileSync(keyFile, 'utf8').trim()
+    assert.match(secretKey, /^sk_\w+$/)
     const page = await fetch(`${url}/`)
     assert.match(await page.text(), /<script src="\/agent\.js">/)
     // An identification whose body is still arriving when SIGTERM comes is finished, not dropped.
@@ -141,6 +147,9 @@ describe('sightline CLI', () => {
     const second = serve(dir)
     await second.ready
     assert.doesNotMatch(second.output(), /secret key/)
+    assert.equal(readFileSync(keyFile, 'utf8').trim(), secretKey, 'the file is left as it was')
+    const read = await fetch(`${await second.ready}/v1/visitors/nobody`, { headers: { auth: secretKey } })
+    assert.equal(read.status, 404, 'the key in the file reads the Demo app')
     second.child.kill('SIGTERM')
     assert.equal(await exited(second.child), 0)
   })

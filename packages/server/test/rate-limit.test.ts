@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -97,7 +97,7 @@ describe('rate limits: settings', () => {
         child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)))
       })
       const publicKey = /public key: (pk_\w+)/.exec(out)![1]!
-      const secretKey = /secret key: (sk_\w+)/.exec(out)![1]!
+      const secretKey = readFileSync(path.join(dir, 'demo-secret-key'), 'utf8').trim()
       const read = () => fetch(`${url}/v1/visitors/nobody`, { headers: { auth: secretKey } })
       assert.equal((await read()).status, 404)
       const limited = await read()
