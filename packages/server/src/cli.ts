@@ -16,7 +16,9 @@ const HELP = `sightline — self-hosted visitor identification
 Usage:
   sightline serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
                   [--trust-proxy V] [--log-level L] [--db-pool-size N] [--workers N]
-                  [--retention-days N] [--rate-limit-identify N] [--rate-limit-api N] [--no-demo]
+                  [--retention-days N] [--rate-limit-identify N] [--rate-limit-api N]
+                  [--rate-limit-identify-per-address N] [--request-timeout MS]
+                  [--headers-timeout MS] [--keep-alive-timeout MS] [--no-demo]
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
@@ -32,6 +34,9 @@ Settings (flags win over environment variables):
   SIGHTLINE_RETENTION_DAYS (keep all): forget visits older than this
   SIGHTLINE_RATE_LIMIT_IDENTIFY (1000) / SIGHTLINE_RATE_LIMIT_API (50): requests per second
     per public / secret key, per process; 0: no limit
+  SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS (100): identifications per second per client address
+  SIGHTLINE_REQUEST_TIMEOUT (30000) / SIGHTLINE_HEADERS_TIMEOUT (10000) / SIGHTLINE_KEEP_ALIVE_TIMEOUT
+    (5000): milliseconds a client has to send its request / its headers, and an idle connection stays
   GEOIP_CITY_DB / GEOIP_ASN_DB / GEOIP_ISP_DB: optional MaxMind .mmdb files
 `
 
@@ -47,6 +52,10 @@ const SERVE_OPTIONS = {
   'retention-days': { type: 'string' },
   'rate-limit-identify': { type: 'string' },
   'rate-limit-api': { type: 'string' },
+  'rate-limit-identify-per-address': { type: 'string' },
+  'request-timeout': { type: 'string' },
+  'headers-timeout': { type: 'string' },
+  'keep-alive-timeout': { type: 'string' },
   'no-demo': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const

@@ -17,6 +17,17 @@ export interface Config {
   retentionDays: number | null
   /** Requests per second per key (token bucket, per process); 0: no limit. */
   rateLimits: RateLimits
+  /** How long a client may take, in milliseconds (docs/security.md). */
+  timeouts: Timeouts
+}
+
+export interface Timeouts {
+  /** The whole request, headers and body, must arrive within this. */
+  requestMs: number
+  /** The headers must arrive within this. */
+  headersMs: number
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number
 }
 
 export interface RateLimits {
@@ -24,6 +35,8 @@ export interface RateLimits {
   identify: number
   /** The Server APIs (/v1, v3, v4), per secret key. */
   api: number
+  /** POST /v1/identify, per client address (whatever key it uses). */
+  identifyPerAddress: number
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +70,14 @@ function parseRate(raw: string | undefined, name: string, fallback: number): num
   return n
 }
 
+function parseMs(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1 || n > 3_600_000)
+    throw new ConfigError(`${name} must be milliseconds, 1 to 3600000, got ${raw}`)
+  return n
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Flags win over the environment, which wins over defaults. */
@@ -72,6 +93,25 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
   if (retentionDays !== null && !(Number.isInteger(retentionDays) && retentionDays >= 1)) {
     throw new ConfigError('SIGHTLINE_RETENTION_DAYS must be a whole number of days, at least 1')
   }
+  const timeouts: Timeouts = {
+    requestMs: parseMs(
+      pick('request-timeout', 'SIGHTLINE_REQUEST_TIMEOUT'),
+      'SIGHTLINE_REQUEST_TIMEOUT',
+      30_000,
+    ),
+    headersMs: parseMs(
+      pick('headers-timeout', 'SIGHTLINE_HEADERS_TIMEOUT'),
+      'SIGHTLINE_HEADERS_TIMEOUT',
+      10_000,
+    ),
+    keepAliveMs: parseMs(
+      pick('keep-alive-timeout', 'SIGHTLINE_KEEP_ALIVE_TIMEOUT'),
+      'SIGHTLINE_KEEP_ALIVE_TIMEOUT',
+      5_000,
+    ),
+  }
+  if (timeouts.headersMs > timeouts.requestMs)
+    throw new ConfigError('SIGHTLINE_HEADERS_TIMEOUT must not be longer than SIGHTLINE_REQUEST_TIMEOUT')
   return {
     retentionDays,
     rateLimits: {
@@ -81,7 +121,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
         1000,
       ),
       api: parseRate(pick('rate-limit-api', 'SIGHTLINE_RATE_LIMIT_API'), 'SIGHTLINE_RATE_LIMIT_API', 50),
+      identifyPerAddress: parseRate(
+        pick('rate-limit-identify-per-address', 'SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS'),
+        'SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS',
+        100,
+      ),
     },
+    timeouts,
     port: parsePort(pick('port', 'PORT'), 3000),
     host: pick('host', 'HOST') ?? '0.0.0.0',
     dataDir: path.resolve(pick('data-dir', 'SIGHTLINE_DATA_DIR') ?? './data'),

@@ -117,6 +117,14 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
         : config.trustProxy,
     bodyLimit: INGEST_BODY_LIMIT,
     forceCloseConnections: 'idle',
+    // A client that sends its request slowly (a byte every few seconds) would hold a socket forever.
+    requestTimeout: config.timeouts.requestMs,
+    keepAliveTimeout: config.timeouts.keepAliveMs,
+    http: {
+      headersTimeout: config.timeouts.headersMs,
+      // Node enforces both limits on this period (30 s by default): a fraction of the shorter one.
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.timeouts.headersMs / 4))),
+    },
     logger:
       opts.logger === false
         ? false
