@@ -7,7 +7,7 @@ import { pino } from 'pino'
 import { printer, UsageError, withDb } from './cli/common.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { createSightline } from './server.js'
-import { type CreatedApp, createApp, listApps, rotateSecret } from './store/apps.js'
+import { type CreatedApp, createApp, listApps, rotateSecret, setAllowedOrigins } from './store/apps.js'
 import { openDatabase } from './store/db.js'
 import { initDatabase, waitForDatabase } from './store/init.js'
 
@@ -22,6 +22,7 @@ Usage:
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
+  sightline apps set-origins APP_ID (--origins https://a.example,https://b.example | --any)
   sightline apps sealed-key (create|list|disable) ...   (sightline apps sealed-key --help)
   sightline visitors delete VISITOR_ID --app APP_ID     (sightline visitors --help)
   sightline webhooks (add|list|remove|rotate-secret|deliveries) ...   (sightline webhooks --help)
@@ -63,6 +64,7 @@ const SERVE_OPTIONS = {
 const APPS_OPTIONS = {
   name: { type: 'string' },
   origins: { type: 'string' },
+  any: { type: 'boolean' },
   json: { type: 'boolean' },
   'data-dir': { type: 'string' },
   'database-url': { type: 'string' },
@@ -180,6 +182,19 @@ async function servePrimary(config: Config, workers: number) {
   for (let i = 0; i < workers; i++) fork()
 }
 
+function parseOrigins(raw: string | undefined): string[] | null {
+  const origins = raw
+    ?.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+  for (const o of origins ?? []) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o))
+      throw new UsageError(`--origins: ${o} is not an origin like https://shop.example`)
+  }
+  if (raw !== undefined && !origins?.length) throw new UsageError('--origins: no origin given')
+  return origins ?? null
+}
+
 async function apps(argv: string[]) {
   const [sub, ...rest] = argv
   if (sub === 'sealed-key') return (await import('./cli/sealed-keys.js')).run(rest)
@@ -190,14 +205,7 @@ async function apps(argv: string[]) {
     if (sub === 'create') {
       const name = values.name?.trim()
       if (!name) throw new UsageError('apps create needs --name NAME')
-      const origins = values.origins
-        ?.split(',')
-        .map((o) => o.trim())
-        .filter(Boolean)
-      for (const o of origins ?? []) {
-        if (!/^https?:\/\/[^/\s]+$/.test(o))
-          throw new UsageError(`--origins: ${o} is not an origin like https://shop.example`)
-      }
+      const origins = parseOrigins(values.origins)
       const app = await createApp(db.kysely, { name, allowedOrigins: origins ?? null })
       out(
         app,
@@ -215,6 +223,17 @@ async function apps(argv: string[]) {
                 (a) => `${a.id}  ${a.name}  ${a.publicKey}  origins: ${a.allowedOrigins?.join(',') ?? 'any'}`,
               )
               .join('\n'),
+      )
+    } else if (sub === 'set-origins') {
+      const id = positionals[0]
+      if (!id || (values.origins === undefined) === !values.any)
+        throw new UsageError('apps set-origins needs an APP_ID and either --origins LIST or --any')
+      const origins = values.any ? null : parseOrigins(values.origins)
+      if (!(await setAllowedOrigins(db.kysely, id, origins))) throw new UsageError(`no app with id ${id}`)
+      out(
+        { id, allowedOrigins: origins },
+        `${id} now accepts identifications from ${origins ? origins.join(', ') : 'any origin'} ` +
+          '(running servers within 5 s).',
       )
     } else if (sub === 'rotate-secret') {
       const id = positionals[0]

@@ -89,6 +89,47 @@ describe('sightline CLI', () => {
     assert.equal(await exited(child), 0)
   })
 
+  it('apps set-origins changes where an app accepts identifications from', async () => {
+    const dir = tmp()
+    const app = JSON.parse(
+      (await cli(['apps', 'create', '--name', 'Shop', '--json', '--data-dir', dir])).stdout,
+    )
+    const set = await cli([
+      'apps',
+      'set-origins',
+      app.id,
+      '--origins',
+      'https://shop.example',
+      '--data-dir',
+      dir,
+    ])
+    assert.match(set.stdout, /accepts identifications from https:\/\/shop\.example/)
+    assert.match((await cli(['apps', 'list', '--data-dir', dir])).stdout, /origins: https:\/\/shop\.example/)
+    const { child, ready } = serve(dir)
+    const url = await ready
+    const from = (origin: string) =>
+      fetch(`${url}/v1/identify`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', origin },
+        body: JSON.stringify({ apiKey: app.publicKey, url: 'https://shop.example/', components: {} }),
+      })
+    assert.equal((await from('https://evil.example')).status, 403)
+    assert.equal((await from('https://shop.example')).status, 200)
+    child.kill('SIGTERM')
+    assert.equal(await exited(child), 0)
+    await cli(['apps', 'set-origins', app.id, '--any', '--data-dir', dir])
+    assert.match((await cli(['apps', 'list', '--data-dir', dir])).stdout, /origins: any/)
+    assert.equal((await fails(['apps', 'set-origins', app.id, '--data-dir', dir])).code, 2)
+    assert.match(
+      (await fails(['apps', 'set-origins', app.id, '--origins', 'shop', '--data-dir', dir])).stderr,
+      /not an origin/,
+    )
+    assert.match(
+      (await fails(['apps', 'set-origins', 'app_nope', '--any', '--data-dir', dir])).stderr,
+      /no app with id/,
+    )
+  })
+
   it('explains bad usage with exit code 2', async () => {
     const dir = tmp()
     const noName = await fails(['apps', 'create', '--data-dir', dir])
