@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -55,10 +55,17 @@ export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: str
     [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extraArgs],
     /serving at (http:\/\/[^/\s]+)\//,
     // Benchmarks push one key far past any sane per-key limit: measure the server, not the limiter.
-    { LOG_LEVEL: 'warn', SIGHTLINE_RATE_LIMIT_IDENTIFY: '0', SIGHTLINE_RATE_LIMIT_API: '0', ...env },
+    {
+      LOG_LEVEL: 'warn',
+      SIGHTLINE_RATE_LIMIT_IDENTIFY: '0',
+      SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS: '0',
+      SIGHTLINE_RATE_LIMIT_API: '0',
+      ...env,
+    },
   )
   const publicKey = /public key: (pk_\w+)/.exec(proc.stdout())?.[1]
-  const secretKey = /secret key: (sk_\w+)/.exec(proc.stdout())?.[1]
+  // The first start writes the Demo app's secret key to a file, never to stdout.
+  const secretKey = readFileSync(path.join(dataDir, 'demo-secret-key'), 'utf8').trim()
   if (!publicKey || !secretKey) throw new Error('the server did not print the Demo app keys')
   return {
     ...proc,

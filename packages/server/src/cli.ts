@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster'
 import type { Server } from 'node:http'
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { printer, UsageError, withDb } from './cli/common.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { createSightline } from './server.js'
-import { type CreatedApp, createApp, listApps, rotateSecret } from './store/apps.js'
+import { type CreatedApp, createApp, listApps, rotateSecret, setAllowedOrigins } from './store/apps.js'
 import { openDatabase } from './store/db.js'
 import { initDatabase, waitForDatabase } from './store/init.js'
 import { SERVER_VERSION } from './version.js'
@@ -16,12 +18,15 @@ const HELP = `sightline — self-hosted visitor identification
 Usage:
   sightline serve [--port N] [--host H] [--data-dir DIR] [--database-url URL]
                   [--trust-proxy V] [--log-level L] [--db-pool-size N] [--workers N]
-                  [--retention-days N] [--rate-limit-identify N] [--rate-limit-api N] [--no-demo]
+                  [--retention-days N] [--rate-limit-identify N] [--rate-limit-api N]
+                  [--rate-limit-identify-per-address N] [--request-timeout MS]
+                  [--headers-timeout MS] [--keep-alive-timeout MS] [--no-demo]
                   [--stored-id-days N] [--sqlite-synchronous normal|full]
                   [--metrics-listen [HOST:]PORT]
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
+  sightline apps set-origins APP_ID (--origins https://a.example,https://b.example | --any)
   sightline apps sealed-key (create|list|disable) ...   (sightline apps sealed-key --help)
   sightline visitors delete VISITOR_ID --app APP_ID     (sightline visitors --help)
   sightline webhooks (add|list|remove|rotate-secret|deliveries) ...   (sightline webhooks --help)
@@ -40,6 +45,9 @@ Settings (flags win over environment variables):
   SIGHTLINE_SQLITE_SYNCHRONOUS (normal): full also survives an OS crash or power cut
   SIGHTLINE_METRICS_LISTEN (off): serve Prometheus metrics at GET /metrics on this address
     (PORT alone: 127.0.0.1), never on the public port
+  SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS (100): identifications per second per client address
+  SIGHTLINE_REQUEST_TIMEOUT (30000) / SIGHTLINE_HEADERS_TIMEOUT (10000) / SIGHTLINE_KEEP_ALIVE_TIMEOUT
+    (5000): milliseconds a client has to send its request / its headers, and an idle connection stays
   GEOIP_CITY_DB / GEOIP_ASN_DB / GEOIP_ISP_DB: optional MaxMind .mmdb files
 `
 
@@ -55,6 +63,10 @@ const SERVE_OPTIONS = {
   'retention-days': { type: 'string' },
   'rate-limit-identify': { type: 'string' },
   'rate-limit-api': { type: 'string' },
+  'rate-limit-identify-per-address': { type: 'string' },
+  'request-timeout': { type: 'string' },
+  'headers-timeout': { type: 'string' },
+  'keep-alive-timeout': { type: 'string' },
   'no-demo': { type: 'boolean' },
   'stored-id-days': { type: 'string' },
   'sqlite-synchronous': { type: 'string' },
@@ -65,18 +77,27 @@ const SERVE_OPTIONS = {
 const APPS_OPTIONS = {
   name: { type: 'string' },
   origins: { type: 'string' },
+  any: { type: 'boolean' },
   json: { type: 'boolean' },
   'data-dir': { type: 'string' },
   'database-url': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
-function printDemoKeys(demo: CreatedApp | null) {
+/** Where the first start puts the Demo app's secret key (0600), so it never reaches the log stream. */
+export const DEMO_SECRET_FILE = 'demo-secret-key'
+
+function printDemoKeys(demo: CreatedApp | null, dataDir: string) {
   if (!demo) return
-  // Shown once, on stdout only: keys never go to the logs.
+  // stdout carries the JSON logs too (journald, docker logs keep them): the secret goes to a file
+  // only this user can read, and only its path is printed.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const file = path.join(dataDir, DEMO_SECRET_FILE)
+  writeFileSync(file, `${demo.secretKey}\n`, { mode: 0o600 })
+  chmodSync(file, 0o600)
   process.stdout.write(
-    `\nCreated the Demo app (${demo.id}). Its keys are shown only now:\n` +
-      `  public key: ${demo.publicKey}\n  secret key: ${demo.secretKey}\n\n`,
+    `\nCreated the Demo app (${demo.id}).\n  public key: ${demo.publicKey}\n` +
+      `  secret key: in ${file} (readable by this user only; shown nowhere else)\n\n`,
   )
 }
 
@@ -124,7 +145,7 @@ async function serve(argv: string[]) {
     }))
   }
   if (isWorker) return void process.send?.({ sightline: 'ready' })
-  printDemoKeys(s.createdDemo)
+  printDemoKeys(s.createdDemo, config.dataDir)
   const addr = s.app.server.address()
   const port = typeof addr === 'object' && addr ? addr.port : config.port
   process.stdout.write(
@@ -144,7 +165,7 @@ async function servePrimary(config: Config, workers: number) {
   })
   try {
     await waitForDatabase(db, log)
-    printDemoKeys((await initDatabase(db, { demo: config.demo })).createdDemo)
+    printDemoKeys((await initDatabase(db, { demo: config.demo })).createdDemo, config.dataDir)
   } finally {
     await db.close()
   }
@@ -200,7 +221,20 @@ async function servePrimary(config: Config, workers: number) {
 
 const isHelp = (word: string) => word === '--help' || word === '-h' || word === 'help'
 
-const APPS_COMMANDS = new Set(['create', 'list', 'rotate-secret'])
+const APPS_COMMANDS = new Set(['create', 'list', 'rotate-secret', 'set-origins'])
+
+function parseOrigins(raw: string | undefined): string[] | null {
+  const origins = raw
+    ?.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean)
+  for (const o of origins ?? []) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o))
+      throw new UsageError(`--origins: ${o} is not an origin like https://shop.example`)
+  }
+  if (raw !== undefined && !origins?.length) throw new UsageError('--origins: no origin given')
+  return origins ?? null
+}
 
 async function apps(argv: string[]) {
   const [sub, ...rest] = argv
@@ -211,15 +245,10 @@ async function apps(argv: string[]) {
   if (!APPS_COMMANDS.has(sub)) throw new UsageError(`unknown command: apps ${sub}`)
   const name = values.name?.trim()
   if (sub === 'create' && !name) throw new UsageError('apps create needs --name NAME')
-  const origins = values.origins
-    ?.split(',')
-    .map((o) => o.trim())
-    .filter(Boolean)
-  for (const o of origins ?? []) {
-    if (!/^https?:\/\/[^/\s]+$/.test(o))
-      throw new UsageError(`--origins: ${o} is not an origin like https://shop.example`)
-  }
+  const origins = parseOrigins(values.origins)
   if (sub === 'rotate-secret' && !positionals[0]) throw new UsageError('apps rotate-secret needs an APP_ID')
+  if (sub === 'set-origins' && (!positionals[0] || (values.origins === undefined) === !values.any))
+    throw new UsageError('apps set-origins needs an APP_ID and either --origins LIST or --any')
   return withDb(values, async (db) => {
     const out = printer(values.json)
     if (sub === 'create' && name) {
@@ -241,14 +270,20 @@ async function apps(argv: string[]) {
               )
               .join('\n'),
       )
+    } else if (sub === 'set-origins') {
+      const id = positionals[0] as string
+      const allowed = values.any ? null : origins
+      if (!(await setAllowedOrigins(db.kysely, id, allowed))) throw new UsageError(`no app with id ${id}`)
+      out(
+        { id, allowedOrigins: allowed },
+        `${id} now accepts identifications from ${allowed ? allowed.join(', ') : 'any origin'} ` +
+          '(running servers within 5 s).',
+      )
     } else if (sub === 'rotate-secret') {
-      const id = positionals[0]
-      if (!id) throw new UsageError('apps rotate-secret needs an APP_ID')
+      const id = positionals[0] as string
       const secretKey = await rotateSecret(db.kysely, id)
       if (!secretKey) throw new UsageError(`no app with id ${id}`)
       out({ id, secretKey }, `New secret key for ${id}: ${secretKey}\nThe old secret key no longer works.`)
-    } else {
-      throw new UsageError(`unknown command: apps ${sub}`)
     }
   })
 }

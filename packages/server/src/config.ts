@@ -23,6 +23,17 @@ export interface Config {
   sqliteSynchronous: SqliteSynchronous
   /** Serve Prometheus metrics at GET /metrics on this address (its own listener); null: off. */
   metricsListen: { host: string; port: number } | null
+  /** How long a client may take, in milliseconds (docs/security.md). */
+  timeouts: Timeouts
+}
+
+export interface Timeouts {
+  /** The whole request, headers and body, must arrive within this. */
+  requestMs: number
+  /** The headers must arrive within this. */
+  headersMs: number
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number
 }
 
 export type SqliteSynchronous = 'normal' | 'full'
@@ -32,6 +43,8 @@ export interface RateLimits {
   identify: number
   /** The Server APIs (/v1, v3, v4), per secret key. */
   api: number
+  /** POST /v1/identify, per client address (whatever key it uses). */
+  identifyPerAddress: number
 }
 
 export class ConfigError extends Error {}
@@ -76,6 +89,14 @@ export function parseMetricsListen(raw: string | undefined): Config['metricsList
   return { host: m[1] || '127.0.0.1', port }
 }
 
+function parseMs(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1 || n > 3_600_000)
+    throw new ConfigError(`${name} must be milliseconds, 1 to 3600000, got ${raw}`)
+  return n
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Flags win over the environment, which wins over defaults. */
@@ -99,6 +120,25 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
   const sync = (pick('sqlite-synchronous', 'SIGHTLINE_SQLITE_SYNCHRONOUS') ?? 'normal').toLowerCase()
   if (sync !== 'normal' && sync !== 'full')
     throw new ConfigError('SIGHTLINE_SQLITE_SYNCHRONOUS must be normal or full')
+  const timeouts: Timeouts = {
+    requestMs: parseMs(
+      pick('request-timeout', 'SIGHTLINE_REQUEST_TIMEOUT'),
+      'SIGHTLINE_REQUEST_TIMEOUT',
+      30_000,
+    ),
+    headersMs: parseMs(
+      pick('headers-timeout', 'SIGHTLINE_HEADERS_TIMEOUT'),
+      'SIGHTLINE_HEADERS_TIMEOUT',
+      10_000,
+    ),
+    keepAliveMs: parseMs(
+      pick('keep-alive-timeout', 'SIGHTLINE_KEEP_ALIVE_TIMEOUT'),
+      'SIGHTLINE_KEEP_ALIVE_TIMEOUT',
+      5_000,
+    ),
+  }
+  if (timeouts.headersMs > timeouts.requestMs)
+    throw new ConfigError('SIGHTLINE_HEADERS_TIMEOUT must not be longer than SIGHTLINE_REQUEST_TIMEOUT')
   return {
     retentionDays,
     storedIdMaxAgeDays,
@@ -110,7 +150,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
         1000,
       ),
       api: parseRate(pick('rate-limit-api', 'SIGHTLINE_RATE_LIMIT_API'), 'SIGHTLINE_RATE_LIMIT_API', 50),
+      identifyPerAddress: parseRate(
+        pick('rate-limit-identify-per-address', 'SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS'),
+        'SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS',
+        100,
+      ),
     },
+    timeouts,
     port: parsePort(pick('port', 'PORT'), 3000),
     host: pick('host', 'HOST') ?? '0.0.0.0',
     dataDir: path.resolve(pick('data-dir', 'SIGHTLINE_DATA_DIR') ?? './data'),

@@ -4,6 +4,7 @@ import type { Config } from './config.js'
 import { demoRoutes } from './dashboard/demo.js'
 import { type GeoResolver, openGeo } from './enrich/geo.js'
 import { agentScriptRoutes, loadAgentScript } from './http/agent-script.js'
+import { installJsonParser } from './http/client-json.js'
 import { installErrorHandling, sendError } from './http/errors.js'
 import { healthRoutes } from './http/health.js'
 import { INGEST_BODY_LIMIT, ingestRoutes } from './http/ingest.js'
@@ -38,6 +39,8 @@ export interface Sightline {
 export interface CreateOptions {
   /** Pass false to silence request logs (tests); default: pino at config.logLevel. */
   logger?: boolean
+  /** Where the logs go (tests read them); default stdout. */
+  logStream?: { write(line: string): unknown }
   /** Reuse an open database (tests); it is closed with the server. */
   db?: Db
   geo?: GeoResolver
@@ -53,8 +56,33 @@ export interface CreateOptions {
 }
 
 // Keys travel in headers and, for some SDKs, in the query string: neither is ever logged.
-const SECRET_QUERY = /([?&](?:api_key|apiKey|token)=)[^&]*/gi
-export const redactUrl = (url: string) => url.replace(SECRET_QUERY, '$1[redacted]')
+const SECRET_PARAMS = new Set(['api_key', 'apikey', 'token'])
+
+/**
+ * The URL with the value of every key-carrying query parameter replaced, its name compared once
+ * decoded as the router decodes it (`api%5Fkey`, `%61pi_key`, `api_key[]`…); a name that does not
+ * decode has its value replaced too.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?')
+  if (q < 0) return url
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=')
+      const raw = eq < 0 ? part : part.slice(0, eq)
+      let name: string | null
+      try {
+        name = decodeURIComponent(raw.replaceAll('+', ' '))
+      } catch {
+        name = null
+      }
+      const secret = name === null || SECRET_PARAMS.has(name.trim().replace(/\[\]$/, '').toLowerCase())
+      return secret && eq >= 0 ? `${raw}=[redacted]` : part
+    })
+  return `${url.slice(0, q + 1)}${params.join('&')}`
+}
 
 /** Caches public-key lookups briefly: the hot path of every identification. */
 function appCache(db: Db, ttlMs = 5000) {
@@ -99,11 +127,20 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
         : config.trustProxy,
     bodyLimit: INGEST_BODY_LIMIT,
     forceCloseConnections: 'idle',
+    // A client that sends its request slowly (a byte every few seconds) would hold a socket forever.
+    requestTimeout: config.timeouts.requestMs,
+    keepAliveTimeout: config.timeouts.keepAliveMs,
+    http: {
+      headersTimeout: config.timeouts.headersMs,
+      // Node enforces both limits on this period (30 s by default): a fraction of the shorter one.
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.timeouts.headersMs / 4))),
+    },
     logger:
       opts.logger === false
         ? false
         : {
             level: config.logLevel,
+            ...(opts.logStream ? { stream: opts.logStream } : {}),
             redact: ['req.headers.auth', 'req.headers.authorization', 'req.headers["auth-api-key"]'],
             serializers: {
               req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
@@ -125,6 +162,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
   // prom-client is loaded only when metrics are asked for.
   const metrics = config.metricsListen ? new (await import('./metrics.js')).Metrics(db) : null
   metrics?.instrument(app)
+  installJsonParser(app)
   // Before any route: it collects each route's schema as it is added.
   await app.register(swagger, {
     openapi: {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -89,6 +89,47 @@ describe('sightline CLI', () => {
     assert.equal(await exited(child), 0)
   })
 
+  it('apps set-origins changes where an app accepts identifications from', async () => {
+    const dir = tmp()
+    const app = JSON.parse(
+      (await cli(['apps', 'create', '--name', 'Shop', '--json', '--data-dir', dir])).stdout,
+    )
+    const set = await cli([
+      'apps',
+      'set-origins',
+      app.id,
+      '--origins',
+      'https://shop.example',
+      '--data-dir',
+      dir,
+    ])
+    assert.match(set.stdout, /accepts identifications from https:\/\/shop\.example/)
+    assert.match((await cli(['apps', 'list', '--data-dir', dir])).stdout, /origins: https:\/\/shop\.example/)
+    const { child, ready } = serve(dir)
+    const url = await ready
+    const from = (origin: string) =>
+      fetch(`${url}/v1/identify`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', origin },
+        body: JSON.stringify({ apiKey: app.publicKey, url: 'https://shop.example/', components: {} }),
+      })
+    assert.equal((await from('https://evil.example')).status, 403)
+    assert.equal((await from('https://shop.example')).status, 200)
+    child.kill('SIGTERM')
+    assert.equal(await exited(child), 0)
+    await cli(['apps', 'set-origins', app.id, '--any', '--data-dir', dir])
+    assert.match((await cli(['apps', 'list', '--data-dir', dir])).stdout, /origins: any/)
+    assert.equal((await fails(['apps', 'set-origins', app.id, '--data-dir', dir])).code, 2)
+    assert.match(
+      (await fails(['apps', 'set-origins', app.id, '--origins', 'shop', '--data-dir', dir])).stderr,
+      /not an origin/,
+    )
+    assert.match(
+      (await fails(['apps', 'set-origins', 'app_nope', '--any', '--data-dir', dir])).stderr,
+      /no app with id/,
+    )
+  })
+
   it('explains bad usage with exit code 2', async () => {
     const dir = tmp()
     const noName = await fails(['apps', 'create', '--data-dir', dir])
@@ -149,7 +190,13 @@ describe('sightline CLI', () => {
     const first = serve(dir)
     const url = await first.ready
     assert.match(first.output(), /public key: pk_\w+/)
-    assert.match(first.output(), /secret key: sk_\w+/)
+    // The secret key is in a file only this user can read, never on stdout (where the logs go).
+    assert.doesNotMatch(first.output(), /sk_\w/)
+    const keyFile = path.join(dir, 'demo-secret-key')
+    assert.match(first.output(), new RegExp(`secret key: in ${keyFile.replaceAll('/', '\\/')} `))
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600)
+    const secretKey = readFileSync(keyFile, 'utf8').trim()
+    assert.match(secretKey, /^sk_\w+$/)
     const page = await fetch(`${url}/`)
     assert.match(await page.text(), /<script src="\/agent\.js">/)
     // An identification whose body is still arriving when SIGTERM comes is finished, not dropped.
@@ -182,6 +229,9 @@ describe('sightline CLI', () => {
     const second = serve(dir)
     await second.ready
     assert.doesNotMatch(second.output(), /secret key/)
+    assert.equal(readFileSync(keyFile, 'utf8').trim(), secretKey, 'the file is left as it was')
+    const read = await fetch(`${await second.ready}/v1/visitors/nobody`, { headers: { auth: secretKey } })
+    assert.equal(read.status, 404, 'the key in the file reads the Demo app')
     second.child.kill('SIGTERM')
     assert.equal(await exited(second.child), 0)
   })

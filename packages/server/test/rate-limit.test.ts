@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -61,13 +61,22 @@ describe('rate limits: token buckets', () => {
 
 describe('rate limits: settings', () => {
   it('reads the environment, lets flags win, and defaults to generous limits', () => {
-    assert.deepEqual(loadConfig({}).rateLimits, { identify: 1000, api: 50 })
+    assert.deepEqual(loadConfig({}).rateLimits, { identify: 1000, api: 50, identifyPerAddress: 100 })
     const env = { SIGHTLINE_RATE_LIMIT_IDENTIFY: '200', SIGHTLINE_RATE_LIMIT_API: '0' }
-    assert.deepEqual(loadConfig(env).rateLimits, { identify: 200, api: 0 })
-    assert.deepEqual(loadConfig(env, { 'rate-limit-identify': '0.5', 'rate-limit-api': '7' }).rateLimits, {
-      identify: 0.5,
-      api: 7,
-    })
+    assert.deepEqual(loadConfig(env).rateLimits, { identify: 200, api: 0, identifyPerAddress: 100 })
+    const flags = {
+      'rate-limit-identify': '0.5',
+      'rate-limit-api': '7',
+      'rate-limit-identify-per-address': '3',
+    }
+    assert.deepEqual(
+      loadConfig({ ...env, SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS: '9' }, flags).rateLimits,
+      {
+        identify: 0.5,
+        api: 7,
+        identifyPerAddress: 3,
+      },
+    )
     assert.throws(() => loadConfig({ SIGHTLINE_RATE_LIMIT_API: '-1' }), ConfigError)
     assert.throws(
       () => loadConfig({ SIGHTLINE_RATE_LIMIT_IDENTIFY: 'lots' }),
@@ -97,7 +106,7 @@ describe('rate limits: settings', () => {
         child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)))
       })
       const publicKey = /public key: (pk_\w+)/.exec(out)![1]!
-      const secretKey = /secret key: (sk_\w+)/.exec(out)![1]!
+      const secretKey = readFileSync(path.join(dir, 'demo-secret-key'), 'utf8').trim()
       const read = () => fetch(`${url}/v1/visitors/nobody`, { headers: { auth: secretKey } })
       assert.equal((await read()).status, 404)
       const limited = await read()
@@ -137,7 +146,11 @@ for (const dialect of DIALECTS) {
   describe(`rate limits on every route (${dialectName(dialect)})`, () => {
     let s: TestServer
     before(async () => {
-      s = await startServer({ rateLimits: { identify: RATE, api: RATE } }, {}, { dialect })
+      s = await startServer(
+        { rateLimits: { identify: RATE, api: RATE, identifyPerAddress: 0 } },
+        {},
+        { dialect },
+      )
     })
     after(async () => s?.close())
 
@@ -273,8 +286,8 @@ window.identify = () =>
 }
 
 describe('rate limits off', () => {
-  it('0 turns both limits off', async () => {
-    const s = await startServer({ rateLimits: { identify: 0, api: 0 } })
+  it('0 turns the limits off', async () => {
+    const s = await startServer({ rateLimits: { identify: 0, api: 0, identifyPerAddress: 0 } })
     try {
       for (let i = 0; i < 30; i++) {
         const r = await post(s.url, {
@@ -288,6 +301,87 @@ describe('rate limits off', () => {
       }
     } finally {
       await s.close()
+    }
+  })
+})
+
+describe('rate limits per client address', () => {
+  it('one address cannot spend a public key: 429 in the ingest shape whatever key it sends; other addresses go on', async () => {
+    const s = await startServer({
+      trustProxy: true,
+      rateLimits: { identify: 1000, api: 0, identifyPerAddress: RATE },
+    })
+    try {
+      const other = await createApp(s.sl.db.kysely, { name: 'Other' })
+      const from = (ip: string, apiKey: string) =>
+        post(
+          s.url,
+          { apiKey, url: 'https://shop.example/', components: components() },
+          { 'x-forwarded-for': ip, origin: 'https://shop.example' },
+        )
+      assert.equal((await from('203.0.113.5', s.publicKey)).status, 200)
+      for (const key of [s.publicKey, other.publicKey, 'pk_unknown']) {
+        const limited = await from('203.0.113.5', key)
+        assert.equal(limited.status, 429, `${key}: ${JSON.stringify(limited.json)}`)
+        assert.equal(limited.json.error.code, 'TooManyRequests')
+        assert.match(limited.json.error.message, /this client address may make 0\.20 requests per second/)
+        assertRetryAfter(limited.headers.get('retry-after'), RATE)
+        assert.equal(limited.headers.get('access-control-allow-origin'), 'https://shop.example')
+      }
+      assert.equal(
+        (await from('198.51.100.7', s.publicKey)).status,
+        200,
+        'another address has its own budget',
+      )
+      // The Server APIs are not counted against the address.
+      const read = await fetch(`${s.url}/v1/visitors/nobody`, {
+        headers: { auth: s.secretKey, 'x-forwarded-for': '203.0.113.5' },
+      })
+      assert.equal(read.status, 404)
+    } finally {
+      await s.close()
+    }
+  })
+
+  it('holds with --workers: each process counts alone, so at most one burst per worker gets through', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sightline-rl-'))
+    const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
+    const args = ['--import', 'tsx', cli, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dir]
+    const child = spawn(
+      process.execPath,
+      [...args, '--workers', '2', '--trust-proxy', 'true', '--rate-limit-identify-per-address', String(RATE)],
+      { env: { ...process.env, LOG_LEVEL: 'warn' } },
+    )
+    try {
+      let out = ''
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (c) => {
+          out += c
+          const m = /serving at (http:\/\/[^/\s]+)\/ with 2 workers/.exec(out)
+          if (m?.[1]) resolve(m[1])
+        })
+        child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)))
+      })
+      const publicKey = /public key: (pk_\w+)/.exec(out)![1]!
+      const statuses: number[] = []
+      for (let i = 0; i < 8; i++) {
+        const r = await post(
+          url,
+          { apiKey: publicKey, url: 'https://shop.example/', components: components() },
+          // A new connection each time, so both workers see the address.
+          { 'x-forwarded-for': '203.0.113.9', connection: 'close' },
+        )
+        statuses.push(r.status)
+      }
+      assert.ok(
+        statuses.filter((c) => c === 200).length <= 2,
+        `at most one request per worker: ${statuses.join(' ')}`,
+      )
+      assert.equal(statuses.filter((c) => c !== 200 && c !== 429).length, 0, statuses.join(' '))
+    } finally {
+      child.kill('SIGTERM')
+      await new Promise((r) => child.once('exit', r))
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

@@ -5,7 +5,11 @@ import { servePage } from './browser.js'
 import { CHROME_MAC_UA, components, post, type TestServer } from './helpers.js'
 
 /** The Server API tests make many calls in a burst: no rate limits on their servers. */
-export const NO_LIMITS = { SIGHTLINE_RATE_LIMIT_API: '0', SIGHTLINE_RATE_LIMIT_IDENTIFY: '0' }
+export const NO_LIMITS = {
+  SIGHTLINE_RATE_LIMIT_API: '0',
+  SIGHTLINE_RATE_LIMIT_IDENTIFY: '0',
+  SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS: '0',
+}
 
 export const FIREFOX_MAC_UA =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:133.0) Gecko/20100101 Firefox/133.0'

@@ -43,7 +43,12 @@ export interface BotAssessment {
   replayOf?: string
 }
 
-const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null)
+/** Client strings are cut before any expression reads them (real User-Agents are far shorter). */
+const MAX_TEXT = 1024
+const text = (v: unknown): string | null => {
+  const t = typeof v === 'string' ? v.slice(0, MAX_TEXT).trim() : ''
+  return t === '' ? null : t
+}
 const obj = (v: unknown): Record<string, any> | null =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, any>) : null
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
@@ -105,7 +110,9 @@ function uaEngine(ua: string): Engine {
     return /iPhone|iPad|FxiOS/.test(ua) ? 'webkit' : 'gecko'
   if (/iPhone|iPad|iPod/.test(ua)) return 'webkit' // every iOS browser is WebKit
   if (/Chrome\/\d|Chromium\/\d|CriOS/.test(ua)) return 'blink'
-  if (/Version\/[\d.]+.*Safari\//.test(ua)) return 'webkit'
+  // Version/x … Safari/ as two scans: as one expression, `.*` backtracks quadratically.
+  const version = ua.search(/Version\/[\d.]/)
+  if (version >= 0 && ua.includes('Safari/', version)) return 'webkit'
   return null
 }
 
@@ -291,7 +298,7 @@ function componentSignals(c: Record<string, unknown>, ua: string | null, signals
 
   // --- environment: common on servers, also on some people's machines (capped group) ---
   const webgl = obj(value(c, 'webgl'))
-  const renderer = `${webgl?.unmaskedRenderer ?? ''} ${webgl?.renderer ?? ''}`
+  const renderer = `${webgl?.unmaskedRenderer ?? ''} ${webgl?.renderer ?? ''}`.slice(0, MAX_TEXT)
   if (SOFTWARE_RENDERER.test(renderer)) signals.add('software_renderer')
   const voices = obj(value(c, 'speechVoices'))
   if (voices && voices.count === 0) signals.add('no_speech_voices')

@@ -48,8 +48,24 @@ const EMPTY: VisitorDetails = {
   device: null,
 }
 
+/**
+ * `Version/x … [Mobile/… ]Safari/` as successive scans: one expression with `.*` between the parts
+ * backtracks quadratically on a hostile UA.
+ */
+function safariVersion(ua: string, mobile: boolean): RegExpExecArray | null {
+  const m = /\bVersion\/([\d.]+)/.exec(ua)
+  if (!m) return null
+  let rest = ua.slice(m.index + m[0].length)
+  if (mobile) {
+    const mob = /\bMobile\/\w/.exec(rest)
+    if (!mob) return null
+    rest = rest.slice(mob.index)
+  }
+  return /\bSafari\//.test(rest) ? m : null
+}
+
 // Order matters: Chromium derivatives and iOS wrappers first, Chrome/Safari last.
-const BROWSERS: [RegExp, string][] = [
+const BROWSERS: [RegExp | ((ua: string) => RegExpExecArray | null), string][] = [
   [/\bEdg(?:e|A|iOS)?\/([\d.]+)/, 'Edge'],
   [/\b(?:OPR|OPiOS)\/([\d.]+)/, 'Opera'],
   [/\bSamsungBrowser\/([\d.]+)/, 'Samsung Internet'],
@@ -58,8 +74,8 @@ const BROWSERS: [RegExp, string][] = [
   [/\bFxiOS\/([\d.]+)/, 'Firefox iOS'],
   [/\bFirefox\/([\d.]+)/, 'Firefox'],
   [/\b(?:HeadlessChrome|Chrome)\/([\d.]+)/, 'Chrome'],
-  [/\bVersion\/([\d.]+).*\bMobile\/\w+.*\bSafari\//, 'Mobile Safari'],
-  [/\bVersion\/([\d.]+).*\bSafari\//, 'Safari'],
+  [(ua) => safariVersion(ua, true), 'Mobile Safari'],
+  [(ua) => safariVersion(ua, false), 'Safari'],
 ]
 
 // Client Hints brands that name the browser more precisely than the UA string.
@@ -124,11 +140,11 @@ interface Platform {
 }
 
 function platformFromUa(ua: string): Platform {
-  const ios = /\((iPhone|iPad|iPod)\b[^)]*?OS (\d+[_.\d]*)/.exec(ua)
+  const ios = /\((iPhone|iPad|iPod)\b[^()]*?OS (\d+[_.\d]*)/.exec(ua)
   if (ios) return { platformName: ios[1]!, platformVersion: dotted(ios[2]!), os: 'iOS', device: ios[1]! }
-  const android = /\bAndroid(?: (\d+(?:\.\d+)*))?(?:; ([^;)]+?))?(?: Build\/[^;)]*)?[;)]/.exec(ua)
+  const android = /\bAndroid(?: (\d+(?:\.\d+)*))?(?:; ([^;)]*))?[;)]/.exec(ua)
   if (android) {
-    const model = android[2]?.trim()
+    const model = android[2]?.split(' Build/')[0]?.trim()
     // "K" is the frozen placeholder of reduced UAs; locales and "Mobile" are not models either.
     const device =
       model && model !== 'K' && !/^(?:Mobile|Tablet|wv|[a-z]{2}[-_][a-z]{2})$/i.test(model) ? model : null
@@ -181,7 +197,7 @@ export function parseVisitorDetails(ua: string | undefined | null, hints?: UaHin
   let name: string | null = null
   let version: string | null = null
   for (const [re, n] of BROWSERS) {
-    const m = re.exec(text)
+    const m = typeof re === 'function' ? re(text) : re.exec(text)
     if (m) {
       name = n
       version = m[1] ?? null

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { IdentifyService } from '../pipeline.js'
 import type { App } from '../store/apps.js'
+import { parseClientJson } from './client-json.js'
 import { HttpError } from './errors.js'
 
 export const INGEST_BODY_LIMIT = 64 * 1024
@@ -63,9 +64,9 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions) {
   // The agent posts text/plain (a CORS simple request, no preflight); read it as JSON.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
     try {
-      done(null, JSON.parse(body as string))
-    } catch {
-      done(new HttpError(400, 'RequestCannotBeParsed', 'request body is not valid JSON'), undefined)
+      done(null, parseClientJson(body as string))
+    } catch (err) {
+      done(err as Error, undefined)
     }
   })
 

@@ -52,8 +52,7 @@ export class TokenBuckets {
   }
 }
 
-type Kind = keyof RateLimits
-
+type Kind = 'identify' | 'api'
 const first = (v: unknown): string | undefined => {
   const s = Array.isArray(v) ? v[0] : v
   return typeof s === 'string' && s !== '' ? s : undefined
@@ -86,7 +85,9 @@ const perSecond = (rate: number) => (Number.isInteger(rate) ? String(rate) : rat
 
 /**
  * Per-key request limits: `identify` per public key on POST /v1/identify, `api` per secret key on
- * the Server APIs (/v1, v3, v4). 0 turns a limit off. Each process keeps its own buckets.
+ * the Server APIs (/v1, v3, v4); and `identifyPerAddress` per client address on POST /v1/identify,
+ * so that one client holding a (public, by design) key cannot spend the whole site's budget.
+ * 0 turns a limit off. Each process keeps its own buckets.
  * Runs after the body is parsed (the agent's key is in it) and before validation, so a flood of
  * any kind of request with one key is cut short; the 429 takes each route's error shape.
  */
@@ -95,24 +96,31 @@ export function installRateLimits(app: FastifyInstance, limits: RateLimits): voi
   for (const kind of ['identify', 'api'] as const) {
     if (limits[kind] > 0) buckets[kind] = new TokenBuckets(limits[kind])
   }
-  if (!buckets.identify && !buckets.api) return
+  const perAddress = limits.identifyPerAddress > 0 ? new TokenBuckets(limits.identifyPerAddress) : null
+  if (!buckets.identify && !buckets.api && !perAddress) return
+
+  const tooMany = (limiter: TokenBuckets, wait: number, who: string) =>
+    new HttpError(
+      429,
+      'TooManyRequests',
+      `Too many requests, rate limit exceeded: ${who} may make ${perSecond(limiter.rate)} requests per second`,
+      { 'retry-after': String(wait) },
+    )
 
   app.addHook('preValidation', async (req) => {
+    if (perAddress && req.method === 'POST' && req.routeOptions.url === '/v1/identify') {
+      const wait = perAddress.take(bucketId(`ip:${req.ip}`))
+      if (wait > 0) throw tooMany(perAddress, wait, 'this client address')
+    }
     const found = requestKey(req)
     const limiter = found && buckets[found.kind]
     if (!found || !limiter) return
     const wait = limiter.take(bucketId(found.key))
-    if (wait === 0) return
-    throw new HttpError(
-      429,
-      'TooManyRequests',
-      `Too many requests, rate limit exceeded: this key may make ${perSecond(limiter.rate)} requests per second`,
-      { 'retry-after': String(wait) },
-    )
+    if (wait > 0) throw tooMany(limiter, wait, 'this key')
   })
 
   const timer = setInterval(() => {
-    for (const b of Object.values(buckets)) b.sweep()
+    for (const b of [...Object.values(buckets), perAddress]) b?.sweep()
   }, SWEEP_MS)
   timer.unref()
   app.addHook('onClose', async () => clearInterval(timer))

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { App } from '../store/apps.js'
 import type { Database } from '../store/schema.js'
+import { parseClientJson } from './client-json.js'
 import { HttpError } from './errors.js'
 
 /** What the v3 and v4 Server API route plugins get from the server. */
@@ -51,9 +52,9 @@ export function jsonWhateverTheType(app: FastifyInstance) {
     const text = (body as string).trim()
     if (text === '') return done(null, undefined)
     try {
-      done(null, JSON.parse(text))
-    } catch {
-      done(new HttpError(400, 'RequestCannotBeParsed', 'request body is not valid JSON'), undefined)
+      done(null, parseClientJson(text))
+    } catch (err) {
+      done(err as Error, undefined)
     }
   })
 }

@@ -70,15 +70,15 @@ export function gpuModel(webgl: unknown): string | null {
   const w = obj(webgl)
   const r = w.unmaskedRenderer ?? w.renderer
   if (typeof r !== 'string' || r === '') return null
-  let s = r.toLowerCase()
+  let s = r.slice(0, 256).toLowerCase()
   const angle = /^angle \((.*)\)$/.exec(s)
   if (angle?.[1]) {
     const parts = angle[1].split(', ')
     s = parts.length >= 2 ? parts[1]! : parts[0]!
   }
-  return s
+  const api = s.search(/\b(?:direct3d\d*|vs_\d_\d)\b/)
+  return (api < 0 ? s : s.slice(0, api))
     .replace(/\(0x[0-9a-f]+\)/g, '')
-    .replace(/\b(direct3d\d*|vs_\d_\d)\b.*$/g, '')
     .replace(/\s+/g, ' ')
     .trim()
 }
