@@ -133,6 +133,10 @@ test('a DevTools-protocol client attached to the page (cdp: true) is evidence on
   assert.ok(signals(r).includes('cdp_runtime'))
   // With the capped environment of a server, over the line.
   assert.ok(r.botProbability >= 0.5, JSON.stringify(r))
+  // Not measured outside V8: a SpiderMonkey or JavaScriptCore engine's cdp is not counted.
+  assert.ok(
+    !signals(assess(person({ automation: { ...auto(true), evalLength: 37 } }))).includes('cdp_runtime'),
+  )
   for (const v of [false, null, 'true', 1])
     assert.ok(!signals(assess(person({ automation: auto(v) }))).includes('cdp_runtime'), String(v))
 })

@@ -211,7 +211,8 @@ function componentSignals(c: Record<string, unknown>, ua: string | null, signals
     signals.add('api_tampered')
   if (tampered.some((t) => FINGERPRINT_APIS.has(t))) signals.add('fingerprint_api_tampered')
   if (Array.isArray(auto?.globals) && auto.globals.length > 0) signals.add('automation_globals')
-  if (auto?.cdp === true) signals.add('cdp_runtime')
+  // Measured in V8 (Chromium) only, whatever the UA claims: eval.toString().length tells the engine.
+  if (auto?.cdp === true && auto.evalLength === 33) signals.add('cdp_runtime')
 
   // --- the User-Agent against everything else the browser says ---
   const hints = obj(value(c, 'uaHints'))
