@@ -1,6 +1,9 @@
 // Bot detection side by side with BotD (@fingerprintjs/botd, open source) in the same Debian Chromium runs:
-// plain headless, disguised headless, automated headful under Xvfb, and a person's headful browser that
-// nothing drives. Plus clients that skip the browser (no BotD there: it only runs in a page).
+// plain headless, disguised headless, automated headful under Xvfb, Chromium driven over the DevTools
+// protocol with its automation flags removed (with and without stealth patches), and people's headful
+// browsers that nothing drives. Plus clients that skip the browser (no BotD there: it only runs in a page).
+// Every scenario runs BENCH_RUNS times (default 5); the table gives the range of our score and how many
+// runs each detector called a bot, then the detection and false-positive rates.
 // `npm run bench:bots`. Needs /usr/bin/chromium and Xvfb; nothing leaves the machine.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -10,6 +13,14 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
+import {
+  AUTOMATION_OFF,
+  CHROME_UA_WINDOWS as CHROME_UA,
+  CHROME_UA_LINUX,
+  DROP_DEFAULT_ARGS,
+  MASK_WEBDRIVER as MASK,
+  STEALTH,
+} from '../packages/server/test/bot-scenarios.js'
 import { CHROMIUM, CHROMIUM_ARGS, ROOT, startSightline } from './lib.js'
 
 const ARGS = [
@@ -17,9 +28,7 @@ const ARGS = [
   // Nothing leaves the machine, whatever a script tries: only 127.0.0.1 and localhost resolve.
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
 ]
-const CHROME_UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36'
-const MASK = `Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false, configurable: true })`
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 5))
 
 if (spawnSync('sh', ['-c', 'command -v Xvfb']).status !== 0) {
   console.error('bench:bots needs Xvfb for the headful scenarios: apt-get install xvfb')
@@ -120,7 +129,15 @@ async function ours(requestId: string): Promise<Bot> {
   return ((await res.json()) as { bot: Bot }).bot
 }
 
-async function automated(o: { headless: boolean; args?: string[]; userAgent?: string; init?: string }) {
+async function automated(o: {
+  headless: boolean
+  args?: string[]
+  userAgent?: string
+  init?: string
+  /** No viewport emulation: the page gets the real window. */
+  realWindow?: boolean
+  ignoreDefaultArgs?: string[]
+}) {
   const profile = mkdtempSync(path.join(tmpdir(), 'sightline-bench-bots-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -128,6 +145,8 @@ async function automated(o: { headless: boolean; args?: string[]; userAgent?: st
     args: [...ARGS, ...(o.args ?? [])],
     timeout: 30_000,
     ...(o.userAgent ? { userAgent: o.userAgent } : {}),
+    ...(o.realWindow ? { viewport: null } : {}),
+    ...(o.ignoreDefaultArgs ? { ignoreDefaultArgs: o.ignoreDefaultArgs } : {}),
     ...(o.headless ? {} : { env: { ...process.env, DISPLAY: display } }),
   })
   try {
@@ -141,18 +160,23 @@ async function automated(o: { headless: boolean; args?: string[]; userAgent?: st
   }
 }
 
-async function person(): Promise<PageResult> {
+/** A headful Chromium under Xvfb that nothing drives: no DevTools protocol, the page opened from the command line. */
+async function person(extraArgs: string[] = []): Promise<PageResult> {
   const profile = mkdtempSync(path.join(tmpdir(), 'sightline-bench-bots-'))
   const run = Math.random().toString(36).slice(2)
   const got = new Promise<PageResult>((resolve, reject) => {
     reports.set(run, resolve)
     setTimeout(() => reject(new Error('the page did not report within 60 s')), 60_000).unref()
   })
-  const child = spawn(CHROMIUM, [...ARGS, `--user-data-dir=${profile}`, `${siteUrl}?run=${run}`], {
-    env: { ...process.env, DISPLAY: display },
-    stdio: 'ignore',
-    detached: true, // its own process group: stopping it stops Chromium's helper processes too
-  })
+  const child = spawn(
+    CHROMIUM,
+    [...ARGS, ...extraArgs, `--user-data-dir=${profile}`, `${siteUrl}?run=${run}`],
+    {
+      env: { ...process.env, DISPLAY: display },
+      stdio: 'ignore',
+      detached: true, // its own process group: stopping it stops Chromium's helper processes too
+    },
+  )
   try {
     return await got
   } finally {
@@ -176,83 +200,153 @@ function raw(body: unknown, ua: string | null): Promise<string> {
   })
 }
 
-const rows: string[] = []
-const verdict = (b: Bot) => (b.botProbability >= 0.5 ? 'bot' : 'human')
-const top = (b: Bot) =>
-  [...b.reasons]
-    .sort((x, y) => y.weight - x.weight)
-    .slice(0, 4)
-    .map((r) => `${r.signal} ${r.weight}`)
-    .join(', ')
-async function browserRow(name: string, expectBot: boolean, r: PageResult) {
-  if (r.error || !r.requestId) throw new Error(`${name}: ${r.error ?? 'no requestId'}`)
-  const b = await ours(r.requestId)
-  const d = r.botd?.bot ? `bot (${r.botd.botKind})` : 'human'
-  const ok = (verdict(b) === 'bot') === expectBot ? '✓' : '✗'
-  rows.push(
-    `| ${name} | ${expectBot ? 'bot' : 'human'} | ${d} | ${verdict(b)} ${ok} | ${b.botProbability} | ${b.browserHeadless} | ${top(b)} |`,
-  )
+interface Outcome {
+  bot: Bot
+  /** BotD's verdict; absent for clients without a page. */
+  botd?: { bot: boolean; botKind?: string }
+}
+interface Scenario {
+  name: string
+  truth: 'bot' | 'human'
+  run(): Promise<Outcome>
 }
 
-try {
-  await browserRow('1. headless Chromium', true, await automated({ headless: true }))
-  await browserRow(
-    '2. headless, Chrome UA, webdriver masked',
-    true,
-    await automated({ headless: true, userAgent: CHROME_UA, init: MASK }),
-  )
-  await browserRow(
-    '3. headless, AutomationControlled off, --user-agent',
-    true,
-    await automated({
-      headless: true,
-      args: ['--disable-blink-features=AutomationControlled', `--user-agent=${CHROME_UA}`],
-    }),
-  )
-  await browserRow(
-    '4. headful (Xvfb) + Playwright, webdriver masked',
-    true,
-    await automated({ headless: false, init: MASK }),
-  )
-  await browserRow('6. headful (Xvfb), no automation (a person)', false, await person())
+async function inPage(r: PageResult | Promise<PageResult>): Promise<Outcome> {
+  const p = await r
+  if (p.error || !p.requestId) throw new Error(p.error ?? 'no requestId')
+  return { bot: await ours(p.requestId), ...(p.botd ? { botd: p.botd } : {}) }
+}
+const direct = async (id: string | Promise<string>): Promise<Outcome> => ({ bot: await ours(await id) })
 
-  // 5. Clients that skip the browser: BotD never runs (n/a).
-  let n = 0
-  // Each client's own body (another URL): a repeat of an earlier body would be a replay.
-  const body = (components: Record<string, unknown>) => ({
-    apiKey: sightline.publicKey,
-    url: `https://shop.example/${++n}`,
-    components,
-  })
-  const direct = async (name: string, id: string) => {
-    const b = await ours(id)
-    rows.push(
-      `| ${name} | bot | n/a (no page) | ${verdict(b)} ${verdict(b) === 'bot' ? '✓' : '✗'} | ${b.botProbability} | ${b.browserHeadless} | ${top(b)} |`,
-    )
-    return b
-  }
-  await direct('5a. curl, empty components', await raw(body({}), 'curl/8.5.0'))
-  await direct(
-    '5b. python-requests',
-    await raw(
-      body({ userAgent: { value: 'python-requests/2.31.0', duration: 0 } }),
-      'python-requests/2.31.0',
-    ),
-  )
-  await direct('5c. no User-Agent at all', await raw(body({ userAgent: { value: '', duration: 0 } }), null))
-  // 5d. A person's real payload (from run 6's collection shape), posted again by a script.
-  const human = await person()
+let n = 0
+// Each client's own body (another URL): a repeat of an earlier body would be a replay.
+const body = (components: Record<string, unknown>) => ({
+  apiKey: sightline.publicKey,
+  url: `https://shop.example/${++n}`,
+  components,
+})
+/** A person's real payload (from a run of scenario 6), for the replay scenario. */
+let humanComponents: Record<string, unknown> | null = null
+async function humanPayload() {
+  if (humanComponents) return humanComponents
+  const h = await person()
   const visit = (await (
-    await fetch(`${sightline.url}/v1/visits/${human.requestId}`, { headers: { Auth: sightline.secretKey } })
+    await fetch(`${sightline.url}/v1/visits/${h.requestId}`, { headers: { Auth: sightline.secretKey } })
   ).json()) as { components: Record<string, unknown> }
-  const replayed = await direct(
-    '5d. replay of a real browser payload',
-    await raw(
-      { ...body(visit.components), url: siteUrl },
-      CHROME_UA.replace('Windows NT 10.0; Win64; x64', 'X11; Linux x86_64'),
-    ),
-  )
-  if (!replayed.replayOf) rows.push('| (5d: the replay was NOT recognised) | | | | | | |')
+  humanComponents = visit.components
+  return humanComponents
+}
+
+const scenarios: Scenario[] = [
+  { name: '1. headless Chromium', truth: 'bot', run: () => inPage(automated({ headless: true })) },
+  {
+    name: '2. headless, Chrome UA, webdriver masked',
+    truth: 'bot',
+    run: () => inPage(automated({ headless: true, userAgent: CHROME_UA, init: MASK })),
+  },
+  {
+    name: '3. headless, AutomationControlled off, --user-agent (Windows)',
+    truth: 'bot',
+    run: () => inPage(automated({ headless: true, args: [...AUTOMATION_OFF, `--user-agent=${CHROME_UA}`] })),
+  },
+  {
+    name: '3b. headless, AutomationControlled off, Linux UA by Playwright',
+    truth: 'bot',
+    run: () => inPage(automated({ headless: true, args: AUTOMATION_OFF, userAgent: CHROME_UA_LINUX })),
+  },
+  {
+    name: '4. headful (Xvfb) + Playwright, webdriver masked',
+    truth: 'bot',
+    run: () => inPage(automated({ headless: false, init: MASK })),
+  },
+  ...[false, true].flatMap((stealth): Scenario[] => {
+    const label = stealth ? ', stealth patches' : ''
+    const init = stealth ? { init: STEALTH } : {}
+    return [
+      {
+        name: `7${stealth ? 's' : ''}. new headless over CDP, flags off, Linux UA, real window${label}`,
+        truth: 'bot',
+        run: () =>
+          inPage(
+            automated({
+              headless: true,
+              args: [...AUTOMATION_OFF, `--user-agent=${CHROME_UA_LINUX}`],
+              realWindow: true,
+              ...init,
+            }),
+          ),
+      },
+      {
+        name: `8${stealth ? 's' : ''}. headful (Xvfb) over CDP, no --enable-automation, flags off, Linux UA, real window${label}`,
+        truth: 'bot',
+        run: () =>
+          inPage(
+            automated({
+              headless: false,
+              args: AUTOMATION_OFF,
+              userAgent: CHROME_UA_LINUX,
+              realWindow: true,
+              ignoreDefaultArgs: DROP_DEFAULT_ARGS,
+              ...init,
+            }),
+          ),
+      },
+    ]
+  }),
+  { name: '5a. curl, empty components', truth: 'bot', run: () => direct(raw(body({}), 'curl/8.5.0')) },
+  {
+    name: '5b. python-requests',
+    truth: 'bot',
+    run: () =>
+      direct(
+        raw(body({ userAgent: { value: 'python-requests/2.31.0', duration: 0 } }), 'python-requests/2.31.0'),
+      ),
+  },
+  {
+    name: '5c. no User-Agent at all',
+    truth: 'bot',
+    run: () => direct(raw(body({ userAgent: { value: '', duration: 0 } }), null)),
+  },
+  {
+    name: "5d. replay of a person's payload",
+    truth: 'bot',
+    run: async () => {
+      const o = await direct(
+        raw(
+          { ...body(await humanPayload()), url: siteUrl },
+          CHROME_UA.replace('Windows NT 10.0; Win64; x64', 'X11; Linux x86_64'),
+        ),
+      )
+      if (!o.bot.replayOf) throw new Error('the replay was not recognised')
+      return o
+    },
+  },
+  { name: '6. headful (Xvfb), no automation (a person)', truth: 'human', run: () => inPage(person()) },
+  {
+    name: '6b. headful (Xvfb), no automation, 1024×700 window, de-DE',
+    truth: 'human',
+    run: () => inPage(person(['--window-size=1024,700', '--lang=de-DE'])),
+  },
+]
+
+interface Tally {
+  scenario: Scenario
+  outcomes: Outcome[]
+}
+const tallies: Tally[] = []
+try {
+  for (const scenario of scenarios) {
+    const outcomes: Outcome[] = []
+    for (let i = 0; i < RUNS; i++) {
+      try {
+        outcomes.push(await scenario.run())
+      } catch (e) {
+        throw new Error(`${scenario.name}, run ${i + 1}: ${(e as Error).message}`)
+      }
+    }
+    tallies.push({ scenario, outcomes })
+    process.stderr.write(`${scenario.name}: done\n`)
+  }
 } finally {
   await stop(xvfb)
   site.closeAllConnections()
@@ -260,14 +354,69 @@ try {
   await sightline.stop()
 }
 
+const isBot = (b: Bot) => b.botProbability >= 0.5
+const count = (xs: boolean[]) => xs.filter(Boolean).length
+/** Signals present in every run first, then those in some runs (with how many). */
+function reasons(outcomes: Outcome[]) {
+  const seen = new Map<string, { weight: number; runs: number }>()
+  for (const o of outcomes)
+    for (const r of o.bot.reasons) {
+      const s = seen.get(r.signal) ?? { weight: r.weight, runs: 0 }
+      s.runs++
+      seen.set(r.signal, s)
+    }
+  return [...seen]
+    .sort((a, b) => b[1].weight - a[1].weight)
+    .slice(0, 5)
+    .map(
+      ([name, s]) =>
+        `${name} ${s.weight}${s.runs < outcomes.length ? ` (${s.runs}/${outcomes.length})` : ''}`,
+    )
+    .join(', ')
+}
+
 console.log(
-  `\nChromium ${spawnSync(CHROMIUM, ['--version']).stdout.toString().trim()}; BotD ${botdVersion()}\n`,
+  `\nChromium ${spawnSync(CHROMIUM, ['--version']).stdout.toString().trim()}; BotD ${botdVersion()}; ${RUNS} runs per scenario\n`,
 )
 console.log(
-  '| scenario | truth | BotD | ours (≥ 0.5 = bot) | our botProbability | our browserHeadless | our top reasons |',
+  '| scenario | truth | BotD: runs called bot | ours: runs called bot (≥ 0.5) | our botProbability, min – max | our browserHeadless | our top reasons |',
 )
-console.log('| --- | --- | --- | --- | ---: | --- | --- |')
-for (const r of rows) console.log(r)
+console.log('| --- | --- | --- | --- | --- | --- | --- |')
+for (const { scenario, outcomes } of tallies) {
+  const ps = outcomes.map((o) => o.bot.botProbability)
+  const [lo, hi] = [Math.min(...ps), Math.max(...ps)]
+  const botd = outcomes.every((o) => o.botd)
+    ? `${count(outcomes.map((o) => o.botd!.bot))}/${outcomes.length}${[...new Set(outcomes.flatMap((o) => (o.botd?.botKind ? [o.botd.botKind] : [])))].map((k) => ` (${k})`).join('')}`
+    : 'n/a (no page)'
+  const headless = [...new Set(outcomes.map((o) => o.bot.browserHeadless))].join('/')
+  console.log(
+    `| ${scenario.name} | ${scenario.truth} | ${botd} | ${count(outcomes.map((o) => isBot(o.bot)))}/${outcomes.length} | ${lo === hi ? lo : `${lo} – ${hi}`} | ${headless} | ${reasons(outcomes)} |`,
+  )
+}
+
+/** Detection rate over bot runs and false-positive rate over person runs, for one detector. */
+function rates(pick: (t: Tally) => boolean, verdict: (o: Outcome) => boolean | undefined) {
+  const runs = (truth: 'bot' | 'human') =>
+    tallies.filter((t) => t.scenario.truth === truth && pick(t)).flatMap((t) => t.outcomes.map(verdict))
+  const fmt = (xs: (boolean | undefined)[]) =>
+    xs.length
+      ? `${count(xs.map(Boolean))}/${xs.length} (${Math.round((count(xs.map(Boolean)) / xs.length) * 100)} %)`
+      : 'n/a'
+  return `${fmt(runs('bot'))} | ${fmt(runs('human'))}`
+}
+const inBrowser = (t: Tally) => t.outcomes.every((o) => o.botd)
+console.log(
+  '\n| detector | detection rate (bot runs called bot) | false-positive rate (person runs called bot) |',
+)
+console.log('| --- | --- | --- |')
+console.log(
+  `| Sightline, all scenarios | ${rates(
+    () => true,
+    (o) => isBot(o.bot),
+  )} |`,
+)
+console.log(`| Sightline, browser scenarios | ${rates(inBrowser, (o) => isBot(o.bot))} |`)
+console.log(`| BotD, browser scenarios | ${rates(inBrowser, (o) => o.botd?.bot)} |`)
 
 function botdVersion() {
   try {

@@ -9,13 +9,16 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { chromium } from 'playwright-core'
+import {
+  AUTOMATION_OFF,
+  CHROME_UA_WINDOWS as CHROME_UA,
+  CHROME_UA_LINUX,
+  DROP_DEFAULT_ARGS,
+  MASK_WEBDRIVER,
+  STEALTH,
+} from './bot-scenarios.js'
 import { CHROMIUM, CHROMIUM_ARGS } from './browser.js'
 import { startServer, type TestServer } from './helpers.js'
-
-const CHROME_UA =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36'
-/** What a scraper's init script does to hide navigator.webdriver. */
-const MASK_WEBDRIVER = `Object.defineProperty(Navigator.prototype, 'webdriver', { get: () => false, configurable: true })`
 
 /** Starts Xvfb on a free display; fails with a clear message when it is not installed. */
 async function startXvfb(): Promise<{ display: string; stop(): Promise<void> }> {
@@ -71,7 +74,7 @@ interface Bot {
   reasons: { signal: string; weight: number }[]
 }
 
-describe('bot detection in real Chromium', { timeout: 240_000 }, () => {
+describe('bot detection in real Chromium', { timeout: 420_000 }, () => {
   let s: TestServer
   let site: Server
   let siteUrl: string
@@ -125,6 +128,9 @@ if (run) identify().then((r) => fetch('/report?run=' + run + '&requestId=' + r.r
     args?: string[]
     userAgent?: string
     init?: string
+    /** No viewport emulation: the page gets the real window. */
+    realWindow?: boolean
+    ignoreDefaultArgs?: string[]
   }): Promise<Bot> {
     const profile = mkdtempSync(path.join(tmpdir(), 'sightline-bots-'))
     const context = await chromium.launchPersistentContext(profile, {
@@ -133,6 +139,8 @@ if (run) identify().then((r) => fetch('/report?run=' + run + '&requestId=' + r.r
       args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
       timeout: 30_000,
       ...(opts.userAgent ? { userAgent: opts.userAgent } : {}),
+      ...(opts.realWindow ? { viewport: null } : {}),
+      ...(opts.ignoreDefaultArgs ? { ignoreDefaultArgs: opts.ignoreDefaultArgs } : {}),
       ...(opts.headless ? {} : { env: { ...process.env, DISPLAY: xvfb.display } }),
     })
     const close = async () => {
@@ -190,7 +198,8 @@ if (run) identify().then((r) => fetch('/report?run=' + run + '&requestId=' + r.r
     assert.equal(b.browserHeadless, false, JSON.stringify(b))
   })
 
-  it('6. headful Chromium under Xvfb, fresh profile, no automation: a person (< 0.3, not headless)', async (t) => {
+  /** A headful Chromium under Xvfb that nothing drives: no DevTools protocol, the page opened from the command line. */
+  async function person(extraArgs: string[] = []): Promise<Bot> {
     const profile = mkdtempSync(path.join(tmpdir(), 'sightline-bots-human-'))
     const run = Math.random().toString(36).slice(2)
     const got = new Promise<string>((resolve, reject) => {
@@ -202,7 +211,7 @@ if (run) identify().then((r) => fetch('/report?run=' + run + '&requestId=' + r.r
     })
     const child = spawn(
       CHROMIUM,
-      [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, `${siteUrl}?report=${run}`],
+      [...CHROMIUM_ARGS, ...extraArgs, `--user-data-dir=${profile}`, `${siteUrl}?report=${run}`],
       {
         env: { ...process.env, DISPLAY: xvfb.display },
         stdio: 'ignore',
@@ -215,13 +224,63 @@ if (run) identify().then((r) => fetch('/report?run=' + run + '&requestId=' + r.r
     }
     cleanups.push(stop)
     try {
-      const b = await visit(await got)
-      t.diagnostic(JSON.stringify(b))
-      assert.ok(b.botProbability < 0.3, JSON.stringify(b))
-      assert.equal(b.browserHeadless, false)
-      assert.equal(b.browserSaysItsBot, false)
+      return await visit(await got)
     } finally {
       await stop()
     }
+  }
+
+  function assertPerson(b: Bot) {
+    assert.ok(b.botProbability < 0.3, JSON.stringify(b))
+    assert.equal(b.browserHeadless, false)
+    assert.equal(b.browserSaysItsBot, false)
+    assert.ok(!signals(b).includes('cdp_runtime'), JSON.stringify(b))
+  }
+
+  it('6. headful Chromium under Xvfb, fresh profile, no automation: a person (< 0.3, not headless)', async (t) => {
+    const b = await person()
+    t.diagnostic(JSON.stringify(b))
+    assertPerson(b)
   })
+
+  it('6b. the same with another window size and locale: a person', async (t) => {
+    const b = await person(['--window-size=1024,700', '--lang=de-DE'])
+    t.diagnostic(JSON.stringify(b))
+    assertPerson(b)
+  })
+
+  // Flags removed and the UA spoofed consistently with the machine (no User-Agent contradiction), no
+  // viewport emulation: what is left is the DevTools protocol itself.
+  for (const stealth of [false, true]) {
+    const label = stealth ? ', with stealth patches' : ''
+    it(`7. new headless over CDP, automation flags off, Linux Chrome UA, real window${label}: ≥ 0.5`, async (t) => {
+      const b = await automated({
+        headless: true,
+        args: [...AUTOMATION_OFF, `--user-agent=${CHROME_UA_LINUX}`],
+        realWindow: true,
+        ...(stealth ? { init: STEALTH } : {}),
+      })
+      t.diagnostic(JSON.stringify(b))
+      assert.ok(b.botProbability >= 0.5, JSON.stringify(b))
+      assert.ok(signals(b).includes('cdp_runtime'), JSON.stringify(b))
+      for (const s of ['webdriver', 'webdriver_tampered', 'headless_chrome', 'ua_hints_mismatch'])
+        assert.ok(!signals(b).includes(s), `${s}: ${JSON.stringify(b)}`)
+    })
+
+    it(`8. headful under Xvfb over CDP, no --enable-automation, flags off, Linux Chrome UA, real window${label}: ≥ 0.5`, async (t) => {
+      const b = await automated({
+        headless: false,
+        args: AUTOMATION_OFF,
+        userAgent: CHROME_UA_LINUX,
+        realWindow: true,
+        ignoreDefaultArgs: DROP_DEFAULT_ARGS,
+        ...(stealth ? { init: STEALTH } : {}),
+      })
+      t.diagnostic(JSON.stringify(b))
+      assert.ok(b.botProbability >= 0.5, JSON.stringify(b))
+      assert.ok(signals(b).includes('cdp_runtime'), JSON.stringify(b))
+      assert.ok(!signals(b).includes('webdriver') && !signals(b).includes('webdriver_tampered'))
+      assert.equal(b.browserHeadless, false)
+    })
+  }
 })

@@ -127,6 +127,48 @@ test('a viewport that fills the screen while the window has browser UI: emulated
   assert.equal(r.botProbability, Math.round((1 - 0.5 * 0.8) * 100) / 100)
 })
 
+test('a DevTools-protocol client attached to the page (cdp: true) is evidence on its own; false or null is not', () => {
+  const auto = (cdp: unknown) => ({ n: 'x'.repeat(16), t: 1, tampered: [], globals: [], evalLength: 33, cdp })
+  const r = assess(person({ automation: auto(true) }))
+  assert.ok(signals(r).includes('cdp_runtime'))
+  // With the capped environment of a server, over the line.
+  assert.ok(r.botProbability >= 0.5, JSON.stringify(r))
+  // Not measured outside V8: a SpiderMonkey or JavaScriptCore engine's cdp is not counted.
+  assert.ok(
+    !signals(assess(person({ automation: { ...auto(true), evalLength: 37 } }))).includes('cdp_runtime'),
+  )
+  for (const v of [false, null, 'true', 1])
+    assert.ok(!signals(assess(person({ automation: auto(v) }))).includes('cdp_runtime'), String(v))
+})
+
+test('a window of no size around a viewport, and new headless default screen, count in the geometry group', () => {
+  const r = assess(
+    person({
+      screen: { width: 1280, height: 720 },
+      viewport: { innerWidth: 1280, innerHeight: 720, outerWidth: 0, outerHeight: 0 },
+    }),
+  )
+  assert.ok(signals(r).includes('window_without_size'))
+  const h = assess(
+    person({
+      screen: { width: 800, height: 600 },
+      viewport: { innerWidth: 780, innerHeight: 493, outerWidth: 780, outerHeight: 580 },
+    }),
+  )
+  assert.ok(signals(h).includes('headless_default_screen'))
+  // An 800×600 screen with a taskbar is a small screen, not headless.
+  const small = assess(
+    person({
+      screen: { width: 800, height: 600 },
+      screenFrame: { top: 0, left: 0, right: 0, bottom: 40 },
+      viewport: { innerWidth: 780, innerHeight: 420, outerWidth: 780, outerHeight: 560 },
+    }),
+  )
+  assert.ok(!signals(small).includes('headless_default_screen'))
+  // Either one beside a VM's capped environment is suspicious, not a verdict.
+  assert.ok(Math.max(r.botProbability, h.botProbability) < 0.4)
+})
+
 test('old headless quirks: permissions that contradict, no plugins in a desktop Chrome', () => {
   const r = assess(
     person({

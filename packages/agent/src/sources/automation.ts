@@ -4,7 +4,9 @@
  * - `tampered`: APIs whose implementation is not the browser's own (a redefined getter, a wrapper that lies
  *   through `Function.prototype.toString`, an own property on `navigator`);
  * - `globals`: window properties left by automation drivers (Selenium's `cdc_…`, PhantomJS, Nightmare…);
- * - `evalLength`: `eval.toString().length`, 33 in V8, 37 in SpiderMonkey and JavaScriptCore.
+ * - `evalLength`: `eval.toString().length`, 33 in V8, 37 in SpiderMonkey and JavaScriptCore;
+ * - `cdp`: whether a DevTools-protocol client with the Runtime domain enabled serialises the page's console
+ *   calls (Playwright, Puppeteer, ChromeDriver, an open DevTools); null when console.debug is not native.
  * Every probe is wrapped: a broken or hostile environment yields less data, never an exception.
  */
 
@@ -65,6 +67,31 @@ const AUTOMATION_GLOBAL =
 
 const EVAL = 'eval'
 
+/**
+ * A Runtime-enabled protocol client gets every console call's arguments as objects with previews, and the
+ * preview of an object holding an Error reads that Error's `name`. Without a client, console.debug only
+ * stores its arguments: nothing reads a property of a nested object. Only reads during the call count.
+ */
+function inspected(): boolean | null {
+  const debug = console.debug
+  if (!native(debug, 'debug', false)) return null
+  let during = true
+  let read = false
+  const e = new Error('')
+  Object.defineProperty(e, 'name', {
+    get() {
+      if (during) read = true
+      return 'Error'
+    },
+  })
+  try {
+    debug.call(console, { e })
+  } finally {
+    during = false
+  }
+  return read
+}
+
 export function automation() {
   const tampered: string[] = []
   for (const [label, owner, prop, getter] of CHECKS) {
@@ -94,11 +121,16 @@ export function automation() {
     // eval is only measured, never called.
     evalLength = String((window as any)[EVAL]).length
   } catch {}
+  let cdp: boolean | null = null
+  try {
+    cdp = inspected()
+  } catch {}
   return {
     n: nonce(),
     t: Date.now(),
     tampered: tampered.slice(0, 20),
     globals: globals.slice(0, 10),
     evalLength,
+    cdp,
   }
 }

@@ -8,6 +8,8 @@ export const BOT_WEIGHTS = {
   headless_chrome: 0.8,
   webdriver: 0.8,
   automation_globals: 0.9,
+  // A DevTools-protocol client serialises the page's console calls (Runtime domain enabled).
+  cdp_runtime: 0.7,
   // Someone rewrote browser APIs to hide automation.
   webdriver_tampered: 0.7,
   api_tampered: 0.5,
@@ -20,6 +22,8 @@ export const BOT_WEIGHTS = {
   emulated_screen: 0.5,
   screen_is_viewport: 0.3,
   window_larger_than_screen: 0.3,
+  window_without_size: 0.2,
+  headless_default_screen: 0.2,
   // Headless quirks.
   permissions_contradict: 0.4,
   plugins_inconsistent: 0.4,
@@ -46,7 +50,16 @@ export const BOT_GROUPS = {
     cap: 0.7,
     signals: ['ua_hints_mismatch', 'ua_platform_mismatch', 'ua_engine_mismatch', 'hints_blank'],
   },
-  geometry: { cap: 0.5, signals: ['emulated_screen', 'screen_is_viewport', 'window_larger_than_screen'] },
+  geometry: {
+    cap: 0.5,
+    signals: [
+      'emulated_screen',
+      'screen_is_viewport',
+      'window_larger_than_screen',
+      'window_without_size',
+      'headless_default_screen',
+    ],
+  },
   environment: {
     cap: 0.2,
     signals: [

@@ -218,6 +218,8 @@ function componentSignals(c: Record<string, unknown>, ua: string | null, signals
     signals.add('api_tampered')
   if (tampered.some((t) => FINGERPRINT_APIS.has(t))) signals.add('fingerprint_api_tampered')
   if (Array.isArray(auto?.globals) && auto.globals.length > 0) signals.add('automation_globals')
+  // Measured in V8 (Chromium) only, whatever the UA claims: eval.toString().length tells the engine.
+  if (auto?.cdp === true && auto.evalLength === 33) signals.add('cdp_runtime')
 
   // --- the User-Agent against everything else the browser says ---
   const hints = obj(value(c, 'uaHints'))
@@ -277,6 +279,10 @@ function componentSignals(c: Record<string, unknown>, ua: string | null, signals
     else if (viewportIsScreen && ow === iw && oh === ih && noFrame) signals.add('screen_is_viewport')
     if (ow > sw + 4 || oh > sh + 4) signals.add('window_larger_than_screen')
   }
+  // A page with a viewport inside a window of no size: Playwright's viewport emulation in a headful window.
+  if (iw && ih && ow === 0 && oh === 0 && !mobile) signals.add('window_without_size')
+  // New headless Chromium's screen unless told otherwise: 800×600 with no OS bars.
+  if (sw === 800 && sh === 600 && noFrame && !mobile) signals.add('headless_default_screen')
 
   // --- headless quirks ---
   const perm = obj(value(c, 'permissions'))
