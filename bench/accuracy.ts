@@ -1,11 +1,14 @@
-// npm run bench:accuracy [-- --config FILE] [--json] [--devices N]
-// Simulated population + half a year of visits; scores our engine (when plugged in) and the baselines.
+// npm run bench:accuracy [-- --config FILE] [--json] [--devices N] [--seeds 1,2,3] [--baselines] [--fit]
+// Simulated populations + half a year of their visits; scores our engine (the server's own assess() and
+// settle() over the in-memory storage port), the oracles and the baselines against the ground truth.
 import { parseArgs } from 'node:util'
 import { eckersley, exactHash, fpStalker, storageOnly } from './accuracy/baselines.js'
 import { loadConfig } from './accuracy/config.js'
-import { runAccuracy } from './accuracy/harness.js'
+import { fitLinkModel } from './accuracy/fit.js'
+import { type AccuracyResult, type FitCase, runAccuracy } from './accuracy/harness.js'
+import { oracles } from './accuracy/oracles.js'
 import { createOurs } from './accuracy/ours.js'
-import { markdown } from './accuracy/report.js'
+import { markdown, multiSeedMarkdown } from './accuracy/report.js'
 import type { Identifier } from './accuracy/types.js'
 
 const { values } = parseArgs({
@@ -13,17 +16,33 @@ const { values } = parseArgs({
     config: { type: 'string' },
     json: { type: 'boolean', default: false },
     devices: { type: 'string' },
+    seeds: { type: 'string' },
+    baselines: { type: 'boolean' },
+    fit: { type: 'boolean', default: false },
   },
 })
-const config = loadConfig(values.config)
-if (values.devices) config.devices = Number(values.devices)
-
-const identifiers: Identifier[] = []
-const ours = createOurs()
-if (ours) identifiers.push(ours)
-identifiers.push(storageOnly(), exactHash(), eckersley(), fpStalker())
+const base = loadConfig(values.config)
+if (values.devices) base.devices = Number(values.devices)
+const seeds = values.seeds ? values.seeds.split(',').map(Number) : [base.seed]
+// Several seeds: the published baselines are slow and far below; --baselines adds them anyway.
+const withBaselines = values.baselines ?? seeds.length === 1
 
 const log = values.json ? () => {} : (msg: string) => console.error(msg)
-const result = await runAccuracy(config, identifiers, log)
-if (values.json) console.log(JSON.stringify(result, null, 2))
-else console.log(markdown(result))
+const results: AccuracyResult[] = []
+const fitCases: FitCase[] = []
+for (const seed of seeds) {
+  const config = { ...base, seed, ...(seeds.length > 1 ? { latencySizes: [] } : {}) }
+  const identifiers: Identifier[] = [createOurs(), storageOnly(), ...oracles()]
+  if (withBaselines) identifiers.push(exactHash(), eckersley(), fpStalker())
+  log(`seed ${seed}`)
+  const r = await runAccuracy(config, identifiers, log, { fit: values.fit })
+  if (r.fit) fitCases.push(...r.fit)
+  delete r.fit
+  results.push(r)
+}
+if (values.fit) {
+  log(`fitting the link model on ${fitCases.length} storage-less visits with candidates…`)
+  console.log(JSON.stringify(fitLinkModel(fitCases), null, 2))
+} else if (values.json) console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2))
+else if (results.length === 1) console.log(markdown(results[0]!))
+else console.log(multiSeedMarkdown(results))

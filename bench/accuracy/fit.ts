@@ -1,0 +1,44 @@
+// Fits the link model's coefficients (packages/server/src/identify/links.ts) by maximum likelihood:
+// a conditional logit with a "none of them" option, as linkProbabilities() computes it.
+import { LINK_FEATURES, type LinkFeature } from '../../packages/server/src/identify/links.js'
+import type { FitCase } from './harness.js'
+
+export function fitLinkModel(cases: FitCase[], epochs = 400): Record<LinkFeature, number> {
+  const K = LINK_FEATURES.length
+  const data = cases.map((c) => ({
+    x: c.features.map((f) => Float64Array.from(LINK_FEATURES, (k) => f[k] ?? 0)),
+    right: c.right,
+  }))
+  const w = new Float64Array(K)
+  w[0] = -2
+  const m = new Float64Array(K)
+  const v = new Float64Array(K)
+  const lr = 0.05
+  for (let t = 1; t <= epochs; t++) {
+    const g = new Float64Array(K)
+    for (const { x, right } of data) {
+      const s = x.map((xi) => xi.reduce((a, xk, k) => a + xk * w[k]!, 0))
+      const max = Math.max(0, ...s)
+      const e = s.map((si) => Math.exp(si - max))
+      const z = Math.exp(-max) + e.reduce((a, b) => a + b, 0)
+      for (let j = 0; j < x.length; j++) {
+        const pj = e[j]! / z
+        for (let k = 0; k < K; k++) g[k]! -= pj * x[j]![k]!
+      }
+      if (right >= 0) for (let k = 0; k < K; k++) g[k]! += x[right]![k]!
+    }
+    // Adam on the mean gradient, with a little L2.
+    for (let k = 0; k < K; k++) {
+      const gk = g[k]! / data.length - 1e-4 * w[k]!
+      m[k] = 0.9 * m[k]! + 0.1 * gk
+      v[k] = 0.999 * v[k]! + 0.001 * gk * gk
+      const mh = m[k]! / (1 - 0.9 ** t)
+      const vh = v[k]! / (1 - 0.999 ** t)
+      w[k]! += (lr * mh) / (Math.sqrt(vh) + 1e-8)
+    }
+  }
+  return Object.fromEntries(LINK_FEATURES.map((k, i) => [k, Math.round(w[i]! * 1000) / 1000])) as Record<
+    LinkFeature,
+    number
+  >
+}
