@@ -80,7 +80,7 @@ for (const subject of subjects) {
         exact.map((c) => c.visitorId),
         Array.from({ length: 10 }, (_, i) => `twin${11 - i}`),
       )
-      assert.equal(exact[0]!.profile?.fingerprint, 'fp-twins')
+      assert.equal(exact[0]!.profile?.seenAt, T0 + 11 * MIN)
       assert.equal((await s.store.loadProfile(s.appId, 'twin3'))?.seenAt, T0 + 3 * MIN)
       assert.equal(await s.store.lockVisitor(s.appId, 'twin3'), true)
     })
