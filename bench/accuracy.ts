@@ -19,6 +19,8 @@ const { values } = parseArgs({
     seeds: { type: 'string' },
     baselines: { type: 'boolean' },
     fit: { type: 'boolean', default: false },
+    // Extra Sightline variants with another LINK_ACCEPT, for tuning (e.g. --accept 0.9,0.99,2).
+    accept: { type: 'string' },
   },
 })
 const base = loadConfig(values.config)
@@ -32,7 +34,16 @@ const results: AccuracyResult[] = []
 const fitCases: FitCase[] = []
 for (const seed of seeds) {
   const config = { ...base, seed, ...(seeds.length > 1 ? { latencySizes: [] } : {}) }
-  const identifiers: Identifier[] = [createOurs(), storageOnly(), ...oracles()]
+  const variants = (values.accept?.split(',') ?? []).map((a) =>
+    createOurs({ name: `Sightline accept ${a}`, accept: Number(a) }),
+  )
+  // The link model is fitted on the strict engine (no link-accepted matches).
+  const identifiers: Identifier[] = [
+    createOurs(values.fit ? { accept: 2 } : {}),
+    ...variants,
+    storageOnly(),
+    ...oracles(),
+  ]
   if (withBaselines) identifiers.push(exactHash(), eckersley(), fpStalker())
   log(`seed ${seed}`)
   const r = await runAccuracy(config, identifiers, log, { fit: values.fit })

@@ -3,8 +3,9 @@
 // port. Only the transaction, the visit row and sealing are left out.
 import type { GeoResolver, GeoResult } from '../../packages/server/src/enrich/geo.js'
 import { enrichVisit } from '../../packages/server/src/enrich/visit.js'
-import { assess, settle } from '../../packages/server/src/identify/identify.js'
+import { assess, LINK_ACCEPT, settle } from '../../packages/server/src/identify/identify.js'
 import type { LinkFeature } from '../../packages/server/src/identify/links.js'
+import { LINK_MODEL } from '../../packages/server/src/identify/links.js'
 import { MemoryIdentityStore } from '../../packages/server/src/identify/memory-store.js'
 import { issueToken, verifyToken } from '../../packages/server/src/identify/token.js'
 import type { Identifier, SimVisit } from './types.js'
@@ -48,6 +49,8 @@ export interface OursOptions {
   name?: string
   /** Link-model coefficients to use instead of the shipped ones (fitting). */
   model?: Readonly<Record<LinkFeature, number>>
+  /** LINK_ACCEPT to use instead of the shipped one (tuning). */
+  accept?: number
 }
 
 export function createOurs(opts: OursOptions = {}): Identifier & { store: MemoryIdentityStore } {

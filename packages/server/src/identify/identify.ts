@@ -14,6 +14,14 @@ import type { IdentityReads, IdentityStore } from './port.js'
 import { buildProfile, claimKey, type Profile, type StoredProfile } from './profile.js'
 import type { TokenCheck } from './token.js'
 
+/**
+ * A storage-less visit whose exact fingerprint one earlier visitor showed, from another network, joins
+ * that visitor when the link model gives it at least this probability: what the engine cannot
+ * match by rule (an identical device may be behind it) it matches when the app's own frequencies say
+ * the fingerprint is rare enough. Tuned with bench:accuracy on seeds 1-3 (docs/accuracy.md).
+ */
+export const LINK_ACCEPT = 0.95
+
 /** What the server knows of a visit before identifying it (enrichment done: ASN and country of its IP). */
 export interface VisitFacts {
   appId: string
@@ -59,6 +67,7 @@ export async function assess(
   store: IdentityReads,
   f: VisitFacts,
   model: Readonly<Record<LinkFeature, number>> = LINK_MODEL,
+  accept = LINK_ACCEPT,
 ): Promise<Assessment> {
   const fingerprint = computeFingerprint(f.components, STABLE_COMPONENTS)
   const profile = buildProfile({
@@ -88,8 +97,8 @@ export async function assess(
         store.valueCounts(f.appId, profileKeys(profile)),
       ])
   evidence.similar = similar
-  const decision = decide(evidence)
-  const previous =
+  let decision = decide(evidence)
+  let previous =
     decision.visitorId === null
       ? null
       : trusted && decision.visitorId === token.visitorId
@@ -115,6 +124,26 @@ export async function assess(
       })
     }
     ;({ links, none, features } = probableLinks(scored, profile, counts, exact.length, model))
+    const best = links[0]
+    const only = exact.length === 1 ? exact[0] : undefined
+    if (
+      decision.visitorId === null &&
+      best &&
+      only?.visitorId === best.visitorId &&
+      best.probability >= accept
+    ) {
+      decision = {
+        visitorId: best.visitorId,
+        visitorFound: true,
+        confidence: best.probability,
+        path: 'fingerprint',
+        reasons: [
+          ...decision.reasons.filter((r) => r !== 'new visitor'),
+          `exact fingerprint of one visitor, rare in this app: linked at probability ${best.probability}`,
+        ],
+      }
+      previous = only.profile
+    }
   }
   return {
     fingerprint,
