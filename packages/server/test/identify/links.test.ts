@@ -153,7 +153,7 @@ describe('assess() and settle() over the in-memory port', () => {
     ts,
   })
 
-  it('a first visit is new with confidence 1; a storage-less return elsewhere stays new but names it', async () => {
+  it('a first visit is new with confidence 1; a storage-less return elsewhere names it, and joins it when probable enough', async () => {
     const store = new MemoryIdentityStore()
     const a1 = await assess(store, facts('198.51.100.7', T0))
     assert.equal(a1.decision.path, 'new')
@@ -161,10 +161,16 @@ describe('assess() and settle() over the in-memory port', () => {
     assert.equal(a1.confidence, 1)
     let n = 0
     const s1 = await settle(store, 'app', a1, () => `visitor${n++}`.padEnd(20, '0'), T0)
-    const a2 = await assess(store, facts('203.0.113.9', T0 + DAY))
+    // Above no probability (accept 2): stays new, names the earlier visitor, and is as sure as the link is not.
+    const a2 = await assess(store, facts('203.0.113.9', T0 + DAY), LINK_MODEL, 2)
     assert.equal(a2.decision.visitorId, null)
     assert.equal(a2.links[0]!.visitorId, s1.visitorId)
     assert.ok(Math.abs(a2.confidence - (1 - a2.links[0]!.probability)) < 0.002)
+    // At or above the acceptance probability, it joins that visitor, as sure as the link.
+    const a3 = await assess(store, facts('203.0.113.9', T0 + DAY), LINK_MODEL, a2.links[0]!.probability)
+    assert.equal(a3.decision.visitorId, s1.visitorId)
+    assert.equal(a3.decision.path, 'fingerprint')
+    assert.equal(a3.confidence, a2.links[0]!.probability)
     const counted = await store.valueCounts('app', [])
     assert.equal(counted.visitors, 1)
   })
