@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util'
 import { eckersley, exactHash, fpStalker, storageOnly } from './accuracy/baselines.js'
 import { loadConfig } from './accuracy/config.js'
-import { fitLinkModel } from './accuracy/fit.js'
+import { acceptTable, fitLinkModel } from './accuracy/fit.js'
 import { type AccuracyResult, type FitCase, runAccuracy } from './accuracy/harness.js'
 import { oracles } from './accuracy/oracles.js'
 import { createOurs } from './accuracy/ours.js'
@@ -53,7 +53,15 @@ for (const seed of seeds) {
 }
 if (values.fit) {
   log(`fitting the link model on ${fitCases.length} storage-less visits with candidates…`)
-  console.log(JSON.stringify(fitLinkModel(fitCases), null, 2))
+  const model = fitLinkModel(fitCases)
+  const browsers = results.reduce((a, r) => a + r.population.browsers, 0)
+  console.log(
+    JSON.stringify(
+      { model, browsers, accept: acceptTable(fitCases, model, [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99]) },
+      null,
+      2,
+    ),
+  )
 } else if (values.json) console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2))
 else if (results.length === 1) console.log(markdown(results[0]!))
 else console.log(multiSeedMarkdown(results))

@@ -42,3 +42,34 @@ export function fitLinkModel(cases: FitCase[], epochs = 400): Record<LinkFeature
     number
   >
 }
+
+/**
+ * What LINK_ACCEPT would do on these visits (first order: ignoring what a link changes later): among the
+ * visits the strict engine answered with a new visitor, those whose best candidate is the only visitor
+ * with this exact fingerprint, at probability ≥ t: how many it would link rightly, wrongly, and how
+ * many browsers the wrong ones touch.
+ */
+export function acceptTable(cases: FitCase[], model: Record<LinkFeature, number>, ts: number[]) {
+  const rows = ts.map((t) => ({ t, right: 0, wrong: 0, browsers: new Set<number>() }))
+  for (const c of cases) {
+    if (!c.decidedNew || c.features.length === 0) continue
+    const s = c.features.map((f) => LINK_FEATURES.reduce((a, k) => a + (f[k] ?? 0) * model[k], 0))
+    const max = Math.max(0, ...s)
+    const e = s.map((x) => Math.exp(x - max))
+    const z = Math.exp(-max) + e.reduce((a, b) => a + b, 0)
+    let best = 0
+    for (let i = 1; i < e.length; i++) if (e[i]! > e[best]!) best = i
+    const f = c.features[best]!
+    if (f.exact !== 1 || f.logExactHolders !== 0) continue
+    const p = e[best]! / z
+    for (const r of rows)
+      if (p >= r.t) {
+        if (best === c.right) r.right++
+        else {
+          r.wrong++
+          r.browsers.add(c.browser)
+        }
+      }
+  }
+  return rows.map((r) => ({ t: r.t, right: r.right, wrong: r.wrong, browsersWronglyLinked: r.browsers.size }))
+}

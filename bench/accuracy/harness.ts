@@ -111,6 +111,9 @@ export class ReliabilityTable {
 export interface FitCase {
   features: Record<string, number>[]
   right: number
+  /** The strict engine answered with a new visitor. */
+  decidedNew: boolean
+  browser: number
 }
 
 export interface AccuracyResult {
@@ -321,6 +324,8 @@ export async function runAccuracy(
           fit.push({
             features: r.features.map((f) => f.features),
             right: r.features.findIndex((f) => owners.get(f.visitorId) === b),
+            decidedNew: owner === undefined,
+            browser: b,
           })
       }
       if (owner === undefined) owners.set(r.visitorId, b)

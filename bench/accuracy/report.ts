@@ -29,7 +29,7 @@ export function markdown(r: AccuracyResult): string {
     '',
     `Ideal tracking (one id per browser for its whole observed life): mean ${f(r.ideal.trackingMeanDays)} days over browsers with ≥ 2 visits; ${r.ideal.browsersOver100Days} browsers observed for more than 100 days.`,
     '',
-    `Ambiguity: ${p(r.ambiguity.withoutStoredId)}% of visits come back without a stored identifier; ${p(r.ambiguity.indistinguishable)}% of all visits also come from an address new to the browser with an exact fingerprint that another browser of the same network presented in the previous 30 days. Nothing stable tells those browsers apart, so a method that must choose gets about half of these wrong: visit-level correctness is capped near ${f(100 - (r.ambiguity.indistinguishable * 100) / 2)}% in this population.`,
+    `Ambiguity: ${p(r.ambiguity.withoutStoredId)}% of visits come back without a stored identifier; ${p(r.ambiguity.indistinguishable)}% of all visits also come from an address new to the browser with an exact fingerprint that another browser of the same network presented in the previous 30 days. The ceilings are the oracles' rows below.`,
     '',
   )
   out.push('## Results', '')
