@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util'
 import { eckersley, exactHash, fpStalker, storageOnly } from './accuracy/baselines.js'
 import { loadConfig } from './accuracy/config.js'
-import { acceptTable, fitLinkModel } from './accuracy/fit.js'
+import { acceptTable, fitLinkModel, newIsNew } from './accuracy/fit.js'
 import { type AccuracyResult, type FitCase, runAccuracy } from './accuracy/harness.js'
 import { oracles } from './accuracy/oracles.js'
 import { createOurs } from './accuracy/ours.js'

@@ -5,10 +5,12 @@ import type { FitCase } from './harness.js'
 
 export function fitLinkModel(cases: FitCase[], epochs = 400): Record<LinkFeature, number> {
   const K = LINK_FEATURES.length
-  const data = cases.map((c) => ({
-    x: c.features.map((f) => Float64Array.from(LINK_FEATURES, (k) => f[k] ?? 0)),
-    right: c.right,
-  }))
+  const data = cases
+    .filter((c) => c.features.length)
+    .map((c) => ({
+      x: c.features.map((f) => Float64Array.from(LINK_FEATURES, (k) => f[k] ?? 0)),
+      right: c.right,
+    }))
   const w = new Float64Array(K)
   w[0] = -2
   const m = new Float64Array(K)
@@ -72,4 +74,26 @@ export function acceptTable(cases: FitCase[], model: Record<LinkFeature, number>
       }
   }
   return rows.map((r) => ({ t: r.t, right: r.right, wrong: r.wrong, browsersWronglyLinked: r.browsers.size }))
+}
+
+/**
+ * Of the storage-less visits answered with a new visitor where no candidate was the browser: the share
+ * whose browser had never been seen, with candidates and without any. What "none of the candidates"
+ * is worth as the probability that a new visitor is new.
+ */
+export function newIsNew(cases: FitCase[]) {
+  const w = { n: 0, fresh: 0 }
+  const wo = { n: 0, fresh: 0 }
+  for (const c of cases) {
+    if (!c.decidedNew || c.right >= 0) continue
+    const x = c.features.length ? w : wo
+    x.n++
+    if (!c.seenBefore) x.fresh++
+  }
+  return {
+    withCandidates: w.fresh / Math.max(1, w.n),
+    n: w.n,
+    withoutCandidates: wo.fresh / Math.max(1, wo.n),
+    n0: wo.n,
+  }
 }

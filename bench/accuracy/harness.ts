@@ -113,6 +113,8 @@ export interface FitCase {
   right: number
   /** The strict engine answered with a new visitor. */
   decidedNew: boolean
+  /** The browser had visited before (the truth). */
+  seenBefore: boolean
   browser: number
 }
 
@@ -320,8 +322,9 @@ export async function runAccuracy(
             lc.perfect[1]!++
           }
         }
-        if (opts.fit && r.features?.length)
+        if (opts.fit && r.features)
           fit.push({
+            seenBefore: seenBrowser[b] === 1,
             features: r.features.map((f) => f.features),
             right: r.features.findIndex((f) => owners.get(f.visitorId) === b),
             decidedNew: owner === undefined,
