@@ -2,6 +2,7 @@
 // Simulated populations + half a year of their visits; scores our engine (the server's own assess() and
 // settle() over the in-memory storage port), the oracles and the baselines against the ground truth.
 import { parseArgs } from 'node:util'
+import { FREQUENCY_MAX_KEYS } from '../packages/server/src/identify/frequency.js'
 import { eckersley, exactHash, fpStalker, storageOnly } from './accuracy/baselines.js'
 import { loadConfig } from './accuracy/config.js'
 import { acceptTable, fitLinkModel, newIsNew } from './accuracy/fit.js'
@@ -38,15 +39,15 @@ for (const seed of seeds) {
     createOurs({ name: `Sightline accept ${a}`, accept: Number(a) }),
   )
   // The link model is fitted on the strict engine (no link-accepted matches).
-  const identifiers: Identifier[] = [
-    createOurs(values.fit ? { accept: 2 } : {}),
-    ...variants,
-    storageOnly(),
-    ...oracles(),
-  ]
+  const ours = createOurs(values.fit ? { accept: 2 } : {})
+  const identifiers: Identifier[] = [ours, ...variants, storageOnly(), ...oracles()]
   if (withBaselines) identifiers.push(exactHash(), eckersley(), fpStalker())
   log(`seed ${seed}`)
   const r = await runAccuracy(config, identifiers, log, { fit: values.fit })
+  const visitors = (await ours.store.valueCounts('bench', [])).visitors
+  log(
+    `frequency table: ${ours.store.frequencyKeys('bench')} keys for ${visitors} visitors (bound ${FREQUENCY_MAX_KEYS})`,
+  )
   if (r.fit) fitCases.push(...r.fit)
   delete r.fit
   results.push(r)
