@@ -58,7 +58,12 @@ if (values.fit) {
   const browsers = results.reduce((a, r) => a + r.population.browsers, 0)
   console.log(
     JSON.stringify(
-      { model, browsers, accept: acceptTable(fitCases, model, [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99]) },
+      {
+        model,
+        browsers,
+        newIsNew: newIsNew(fitCases),
+        accept: acceptTable(fitCases, model, [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99]),
+      },
       null,
       2,
     ),

@@ -83,7 +83,10 @@ window.identify = () =>
       const named = again.candidates.find((c) => c.visitorId === first)
       // ...but the owner learns who it probably is, why, and how sure that is.
       assert.ok(named, `candidates: ${JSON.stringify(again.candidates)}`)
-      assert.ok(named.probability > 0.5 && named.probability < 1, `probability ${named.probability}`)
+      assert.equal(again.candidates[0], named, 'the most probable one')
+      // Its size is the fitted model's (identify/links.ts): an exact match from another network is
+      // often an identical device in the populations it was fitted on.
+      assert.ok(named.probability > 0 && named.probability < 1, `probability ${named.probability}`)
       assert.ok(named.reasons.includes('same fingerprint'), named.reasons.join('; '))
       assert.ok(named.reasons.some((r) => /other network/.test(r)))
       // The Server API events carry the same candidates (v4: snake_case).
