@@ -1,6 +1,8 @@
-// npm run bench:accuracy [-- --config FILE] [--json] [--devices N] [--seeds 1,2,3] [--baselines] [--fit]
+// npm run bench:accuracy [-- --config FILE] [--json] [--devices N] [--seeds 1,2,3] [--baselines | --no-baselines]
+//   [--fit] [--accept 0.9,0.99] [--from a.json,b.json]
 // Simulated populations + half a year of their visits; scores our engine (the server's own assess() and
 // settle() over the in-memory storage port), the oracles and the baselines against the ground truth.
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { FREQUENCY_MAX_KEYS } from '../packages/server/src/identify/frequency.js'
 import { eckersley, exactHash, fpStalker, storageOnly } from './accuracy/baselines.js'
@@ -19,6 +21,9 @@ const { values } = parseArgs({
     devices: { type: 'string' },
     seeds: { type: 'string' },
     baselines: { type: 'boolean' },
+    'no-baselines': { type: 'boolean' },
+    // Report on results saved with --json (one seed per file, e.g. run in parallel).
+    from: { type: 'string' },
     fit: { type: 'boolean', default: false },
     // Extra Sightline variants with another LINK_ACCEPT, for tuning (e.g. --accept 0.9,0.99,2).
     accept: { type: 'string' },
@@ -28,8 +33,13 @@ const base = loadConfig(values.config)
 if (values.devices) base.devices = Number(values.devices)
 const seeds = values.seeds ? values.seeds.split(',').map(Number) : [base.seed]
 // Several seeds: the published baselines are slow and far below; --baselines adds them anyway.
-const withBaselines = values.baselines ?? seeds.length === 1
+const withBaselines = !values['no-baselines'] && (values.baselines ?? seeds.length === 1)
 
+if (values.from) {
+  const saved = values.from.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as AccuracyResult)
+  console.log(saved.length === 1 ? markdown(saved[0]!) : multiSeedMarkdown(saved))
+  process.exit(0)
+}
 const log = values.json ? () => {} : (msg: string) => console.error(msg)
 const results: AccuracyResult[] = []
 const fitCases: FitCase[] = []
