@@ -4,8 +4,7 @@
 import type { GeoResolver, GeoResult } from '../../packages/server/src/enrich/geo.js'
 import { enrichVisit } from '../../packages/server/src/enrich/visit.js'
 import { assess, LINK_ACCEPT, settle } from '../../packages/server/src/identify/identify.js'
-import type { LinkFeature } from '../../packages/server/src/identify/links.js'
-import { LINK_MODEL } from '../../packages/server/src/identify/links.js'
+import { LINK_MODEL, type LinkFeature } from '../../packages/server/src/identify/links.js'
 import { MemoryIdentityStore } from '../../packages/server/src/identify/memory-store.js'
 import { issueToken, verifyToken } from '../../packages/server/src/identify/token.js'
 import type { Identifier, SimVisit } from './types.js'
@@ -79,7 +78,8 @@ export function createOurs(opts: OursOptions = {}): Identifier & { store: Memory
           os: e.details.os,
           ts,
         },
-        opts.model,
+        opts.model ?? LINK_MODEL,
+        opts.accept ?? LINK_ACCEPT,
       )
       const s = await settle(store, APP, a, newId, ts)
       return {
