@@ -1,11 +1,17 @@
-// npm run bench:accuracy [-- --config FILE] [--json] [--devices N]
-// Simulated population + half a year of visits; scores our engine (when plugged in) and the baselines.
+// npm run bench:accuracy [-- --config FILE] [--json] [--devices N] [--seeds 1,2,3] [--baselines | --no-baselines]
+//   [--fit] [--accept 0.9,0.99] [--from a.json,b.json]
+// Simulated populations + half a year of their visits; scores our engine (the server's own assess() and
+// settle() over the in-memory storage port), the oracles and the baselines against the ground truth.
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { FREQUENCY_MAX_KEYS } from '../packages/server/src/identify/frequency.js'
 import { eckersley, exactHash, fpStalker, storageOnly } from './accuracy/baselines.js'
 import { loadConfig } from './accuracy/config.js'
-import { runAccuracy } from './accuracy/harness.js'
+import { acceptTable, fitLinkModel, newIsNew } from './accuracy/fit.js'
+import { type AccuracyResult, type FitCase, runAccuracy } from './accuracy/harness.js'
+import { oracles } from './accuracy/oracles.js'
 import { createOurs } from './accuracy/ours.js'
-import { markdown } from './accuracy/report.js'
+import { markdown, multiSeedMarkdown } from './accuracy/report.js'
 import type { Identifier } from './accuracy/types.js'
 
 const { values } = parseArgs({
@@ -13,17 +19,65 @@ const { values } = parseArgs({
     config: { type: 'string' },
     json: { type: 'boolean', default: false },
     devices: { type: 'string' },
+    seeds: { type: 'string' },
+    baselines: { type: 'boolean' },
+    'no-baselines': { type: 'boolean' },
+    // Report on results saved with --json (one seed per file, e.g. run in parallel).
+    from: { type: 'string' },
+    fit: { type: 'boolean', default: false },
+    // Extra Sightline variants with another LINK_ACCEPT, for tuning (e.g. --accept 0.9,0.99,2).
+    accept: { type: 'string' },
   },
 })
-const config = loadConfig(values.config)
-if (values.devices) config.devices = Number(values.devices)
+const base = loadConfig(values.config)
+if (values.devices) base.devices = Number(values.devices)
+const seeds = values.seeds ? values.seeds.split(',').map(Number) : [base.seed]
+// Several seeds: the published baselines are slow and far below; --baselines adds them anyway.
+const withBaselines = !values['no-baselines'] && (values.baselines ?? seeds.length === 1)
 
-const identifiers: Identifier[] = []
-const ours = createOurs()
-if (ours) identifiers.push(ours)
-identifiers.push(storageOnly(), exactHash(), eckersley(), fpStalker())
-
+if (values.from) {
+  const saved = values.from.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')) as AccuracyResult)
+  console.log(saved.length === 1 ? markdown(saved[0]!) : multiSeedMarkdown(saved))
+  process.exit(0)
+}
 const log = values.json ? () => {} : (msg: string) => console.error(msg)
-const result = await runAccuracy(config, identifiers, log)
-if (values.json) console.log(JSON.stringify(result, null, 2))
-else console.log(markdown(result))
+const results: AccuracyResult[] = []
+const fitCases: FitCase[] = []
+for (const seed of seeds) {
+  const config = { ...base, seed, ...(seeds.length > 1 ? { latencySizes: [] } : {}) }
+  const variants = (values.accept?.split(',') ?? []).map((a) =>
+    createOurs({ name: `Sightline accept ${a}`, accept: Number(a) }),
+  )
+  // The link model is fitted on the strict engine (no link-accepted matches).
+  const ours = createOurs(values.fit ? { accept: 2 } : {})
+  const identifiers: Identifier[] = [ours, ...variants, storageOnly(), ...oracles()]
+  if (withBaselines) identifiers.push(exactHash(), eckersley(), fpStalker())
+  log(`seed ${seed}`)
+  const r = await runAccuracy(config, identifiers, log, { fit: values.fit })
+  const visitors = (await ours.store.valueCounts('bench', [])).visitors
+  log(
+    `frequency table: ${ours.store.frequencyKeys('bench')} keys for ${visitors} visitors (bound ${FREQUENCY_MAX_KEYS})`,
+  )
+  if (r.fit) fitCases.push(...r.fit)
+  delete r.fit
+  results.push(r)
+}
+if (values.fit) {
+  log(`fitting the link model on ${fitCases.length} storage-less visits with candidates…`)
+  const model = fitLinkModel(fitCases)
+  const browsers = results.reduce((a, r) => a + r.population.browsers, 0)
+  console.log(
+    JSON.stringify(
+      {
+        model,
+        browsers,
+        newIsNew: newIsNew(fitCases),
+        accept: acceptTable(fitCases, model, [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99]),
+      },
+      null,
+      2,
+    ),
+  )
+} else if (values.json) console.log(JSON.stringify(results.length === 1 ? results[0] : results, null, 2))
+else if (results.length === 1) console.log(markdown(results[0]!))
+else console.log(multiSeedMarkdown(results))

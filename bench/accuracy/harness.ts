@@ -53,6 +53,69 @@ export interface MethodMetrics {
   latencyP99us: number
   latencyAtSize: { size: number; p50us: number; p99us: number }[]
   perEvent: Record<string, { visits: number; correct: number; kept: number | null }>
+  /** Methods that answer with a probability: reliability of confidence.score. */
+  answers?: Reliability
+  /** Methods that offer probable links. */
+  links?: LinkMetrics
+}
+
+/** Deciles of predicted probability: how many, mean prediction, observed share right; and the Brier score. */
+export interface Reliability {
+  buckets: { n: number; meanP: number; observed: number }[]
+  brier: number
+  n: number
+}
+
+export interface LinkMetrics {
+  /** Storage-less visits of a browser seen before. */
+  returns: number
+  /** Share of them whose earlier id is among the ≤ 3 candidates; per platform. */
+  recall3: number
+  recall3Desktop: number
+  recall3Mobile: number
+  /** Among the returns the perfect oracle links (this browser showed this exact fingerprint before). */
+  perfectLinkable: number
+  recall3OfPerfect: number
+  calibration: Reliability
+}
+
+/** Accumulates a reliability table (10 equal-width buckets). */
+export class ReliabilityTable {
+  private readonly n = new Float64Array(10)
+  private readonly p = new Float64Array(10)
+  private readonly y = new Float64Array(10)
+  private sq = 0
+  private total = 0
+  add(p: number, right: boolean) {
+    const i = Math.min(9, Math.max(0, Math.floor(p * 10)))
+    this.n[i]!++
+    this.p[i]! += p
+    this.y[i]! += right ? 1 : 0
+    this.sq += (p - (right ? 1 : 0)) ** 2
+    this.total++
+  }
+  result(): Reliability {
+    return {
+      buckets: Array.from(this.n, (n, i) => ({
+        n,
+        meanP: n ? this.p[i]! / n : 0,
+        observed: n ? this.y[i]! / n : 0,
+      })),
+      brier: this.total ? this.sq / this.total : 0,
+      n: this.total,
+    }
+  }
+}
+
+/** Candidate features of one storage-less visit of ours, and which candidate (if any) was its browser. */
+export interface FitCase {
+  features: Record<string, number>[]
+  right: number
+  /** The strict engine answered with a new visitor. */
+  decidedNew: boolean
+  /** The browser had visited before (the truth). */
+  seenBefore: boolean
+  browser: number
 }
 
 export interface AccuracyResult {
@@ -74,6 +137,8 @@ export interface AccuracyResult {
   ambiguity: { withoutStoredId: number; indistinguishable: number }
   ideal: { trackingMeanDays: number; trackingMaxDays: number; browsersOver100Days: number }
   methods: MethodMetrics[]
+  /** Storage-less visits with their candidates' features (for --fit), when asked for. */
+  fit?: FitCase[]
   seconds: { population: number; simulation: number; metrics: number; latencyAtSize: number; total: number }
 }
 
@@ -182,6 +247,7 @@ export async function runAccuracy(
   config: AccuracyConfig,
   identifiers: Identifier[],
   log: Log = () => {},
+  opts: { fit?: boolean } = {},
 ): Promise<AccuracyResult> {
   const t0 = performance.now()
   log(`sampling ${config.devices} devices from fingerprint-generator…`)
@@ -201,6 +267,17 @@ export async function runAccuracy(
   const eventCounts: Record<string, number> = {}
   const templates: Components[] = []
   const ambiguity = new Ambiguity()
+  // Per method: the browser each id was first given to; reliability of answers and of candidates.
+  const firstOwner = identifiers.map(() => new Map<string, number>())
+  const answerRel = identifiers.map(() => new ReliabilityTable())
+  const linkRel = identifiers.map(() => new ReliabilityTable())
+  const linkCounts = identifiers.map(() => ({ hit: 0, desktop: [0, 0], mobile: [0, 0], perfect: [0, 0] }))
+  const hasAnswers = identifiers.map(() => false)
+  const hasLinks = identifiers.map(() => false)
+  const seenBrowser = new Uint8Array(B)
+  const shown = new Map<string, Set<number>>()
+  const fit: FitCase[] = []
+  let returns = 0
   for (let k = 0; k < V; k++) {
     const v: SimVisit = sim.visit(k)
     const b = sim.visitBrowser[k]!
@@ -212,12 +289,49 @@ export async function runAccuracy(
     const incognito = v.events.includes('incognito')
     ambiguity.observe(v)
     const { truth: _t, events: _e, ...seen } = v
+    const fp = computeFingerprint(v.components, STABLE_COMPONENTS)
+    const holders = shown.get(fp) ?? new Set<number>()
+    const isReturn = seenBrowser[b] === 1 && !v.storageKept
+    const linkable = isReturn && holders.has(b)
+    if (isReturn) returns++
     for (let m = 0; m < M; m++) {
       const given = v.storageKept ? stored[m]![b]! : null
+      const idf = identifiers[m]!
       const s = performance.now()
-      const r = identifiers[m]!.identify(seen, given)
+      const r = await idf.identify(idf.oracle ? v : seen, given)
       lat[m]![k] = (performance.now() - s) * 1000
       if (!incognito) stored[m]![b] = r.storedId
+      const owners = firstOwner[m]!
+      const owner = owners.get(r.visitorId)
+      if (r.confidence !== undefined) {
+        hasAnswers[m] = true
+        answerRel[m]!.add(r.confidence, owner === undefined ? seenBrowser[b] === 0 : owner === b)
+      }
+      if (r.candidates && given === null) {
+        hasLinks[m] = true
+        for (const c of r.candidates) linkRel[m]!.add(c.probability, owners.get(c.visitorId) === b)
+        if (isReturn) {
+          const hit = r.candidates.some((c) => owners.get(c.visitorId) === b) ? 1 : 0
+          const lc = linkCounts[m]!
+          lc.hit += hit
+          const plat = v.truth.platform === 'desktop' ? lc.desktop : lc.mobile
+          plat[0]! += hit
+          plat[1]!++
+          if (linkable) {
+            lc.perfect[0]! += hit
+            lc.perfect[1]!++
+          }
+        }
+        if (opts.fit && r.features)
+          fit.push({
+            seenBefore: seenBrowser[b] === 1,
+            features: r.features.map((f) => f.features),
+            right: r.features.findIndex((f) => owners.get(f.visitorId) === b),
+            decidedNew: owner === undefined,
+            browser: b,
+          })
+      }
+      if (owner === undefined) owners.set(r.visitorId, b)
       const map = intern[m]!
       let n = map.get(r.visitorId)
       if (n === undefined) {
@@ -226,6 +340,9 @@ export async function runAccuracy(
       }
       ids[m]![k] = n
     }
+    holders.add(b)
+    shown.set(fp, holders)
+    seenBrowser[b] = 1
     if (k % 50000 === 0 && k) log(`  ${k} / ${V} visits`)
   }
   const t2 = performance.now()
@@ -352,6 +469,20 @@ export async function runAccuracy(
       latencyP99us: pct(l, 0.99),
       latencyAtSize: [],
       perEvent,
+      ...(hasAnswers[m] ? { answers: answerRel[m]!.result() } : {}),
+      ...(hasLinks[m]
+        ? {
+            links: {
+              returns,
+              recall3: linkCounts[m]!.hit / Math.max(1, returns),
+              recall3Desktop: linkCounts[m]!.desktop[0]! / Math.max(1, linkCounts[m]!.desktop[1]!),
+              recall3Mobile: linkCounts[m]!.mobile[0]! / Math.max(1, linkCounts[m]!.mobile[1]!),
+              perfectLinkable: linkCounts[m]!.perfect[1]!,
+              recall3OfPerfect: linkCounts[m]!.perfect[0]! / Math.max(1, linkCounts[m]!.perfect[1]!),
+              calibration: linkRel[m]!.result(),
+            },
+          }
+        : {}),
     }
   })
   const t3 = performance.now()
@@ -368,7 +499,7 @@ export async function runAccuracy(
       const issued: [ReturnType<typeof background>, string][] = []
       while (idf.size() < target) {
         const v = background(templates, n, end + n * 30_000)
-        const r = idf.identify(v, null)
+        const r = await idf.identify(v, null)
         if (n % 1000 === 0 && issued.length < 1000) issued.push([v, r.storedId])
         n++
       }
@@ -379,7 +510,7 @@ export async function runAccuracy(
           ? issued[j % issued.length]!
           : [background(templates, n++, end + n * 30_000), null]
         const s = performance.now()
-        idf.identify({ ...v, t: end + n * 30_000 }, sid)
+        await idf.identify({ ...v, t: end + n * 30_000 }, sid)
         probes[j] = (performance.now() - s) * 1000
       }
       methods[m]!.latencyAtSize.push({ size: idf.size(), p50us: pct(probes, 0.5), p99us: pct(probes, 0.99) })
@@ -410,6 +541,7 @@ export async function runAccuracy(
       browsersOver100Days: nLong,
     },
     methods,
+    ...(opts.fit ? { fit } : {}),
     seconds: {
       population: (t1 - t0) / 1000,
       simulation: (t2 - t1) / 1000,

@@ -1,4 +1,4 @@
-import type { AccuracyResult } from './harness.js'
+import type { AccuracyResult, MethodMetrics, Reliability } from './harness.js'
 import { EVENT_TYPES } from './harness.js'
 
 const p = (x: number, d = 2) => `${(x * 100).toFixed(d)}`
@@ -29,7 +29,7 @@ export function markdown(r: AccuracyResult): string {
     '',
     `Ideal tracking (one id per browser for its whole observed life): mean ${f(r.ideal.trackingMeanDays)} days over browsers with ≥ 2 visits; ${r.ideal.browsersOver100Days} browsers observed for more than 100 days.`,
     '',
-    `Ambiguity: ${p(r.ambiguity.withoutStoredId)}% of visits come back without a stored identifier; ${p(r.ambiguity.indistinguishable)}% of all visits also come from an address new to the browser with an exact fingerprint that another browser of the same network presented in the previous 30 days. Nothing stable tells those browsers apart, so a method that must choose gets about half of these wrong: visit-level correctness is capped near ${f(100 - (r.ambiguity.indistinguishable * 100) / 2)}% in this population.`,
+    `Ambiguity: ${p(r.ambiguity.withoutStoredId)}% of visits come back without a stored identifier; ${p(r.ambiguity.indistinguishable)}% of all visits also come from an address new to the browser with an exact fingerprint that another browser of the same network presented in the previous 30 days. The ceilings are the oracles' rows below.`,
     '',
   )
   out.push('## Results', '')
@@ -65,9 +65,210 @@ export function markdown(r: AccuracyResult): string {
         .join(' | ')} |`,
     )
   }
+  out.push('', ...ceilings(r.methods), '', ...linkSection(r.methods))
   out.push(
     '',
     `Run time: ${f(r.seconds.total)} s (population + calibration ${f(r.seconds.population)} s, visits ${f(r.seconds.simulation)} s, metrics ${f(r.seconds.metrics)} s, latency at size ${f(r.seconds.latencyAtSize)} s).`,
   )
+  return out.join('\n')
+}
+
+const OURS = 'Sightline'
+const STORAGE = 'storage only'
+const isOracle = (m: MethodMetrics) => m.name.startsWith('oracle:')
+
+/** Each method's share of each oracle's gain over storage only (visit-level correct). */
+export function gains(methods: MethodMetrics[]): { method: string; oracle: string; share: number }[] {
+  const storage = methods.find((m) => m.name === STORAGE)
+  if (!storage) return []
+  const out: { method: string; oracle: string; share: number }[] = []
+  for (const m of methods) {
+    if (isOracle(m) || m === storage) continue
+    for (const o of methods.filter(isOracle)) {
+      const gain = o.visitCorrect - storage.visitCorrect
+      out.push({
+        method: m.name,
+        oracle: o.name,
+        share: gain > 0 ? (m.visitCorrect - storage.visitCorrect) / gain : 0,
+      })
+    }
+  }
+  return out
+}
+
+function ceilings(methods: MethodMetrics[]): string[] {
+  const g = gains(methods)
+  const os = methods.filter(isOracle)
+  if (!os.length) return []
+  const out = ["## Ceilings: share of each oracle's gain over storage only (visit-level correct)", '']
+  out.push(`| method | ${os.map((o) => `${o.name} (${p(o.visitCorrect)}%)`).join(' | ')} |`)
+  out.push(`| --- | ${os.map(() => '---').join(' | ')} |`)
+  for (const name of [...new Set(g.map((x) => x.method))])
+    out.push(
+      `| ${name} | ${os.map((o) => p(g.find((x) => x.method === name && x.oracle === o.name)!.share, 1) + '%').join(' | ')} |`,
+    )
+  return out
+}
+
+export function reliabilityTable(title: string, r: Reliability): string[] {
+  const out = [
+    `${title}: Brier ${r.brier.toFixed(4)} over ${r.n}`,
+    '',
+    '| bucket | n | mean p | observed | gap |',
+    '| --- | --- | --- | --- | --- |',
+  ]
+  r.buckets.forEach((b, i) => {
+    if (b.n)
+      out.push(
+        `| ${(i / 10).toFixed(1)}–${((i + 1) / 10).toFixed(1)} | ${b.n} | ${b.meanP.toFixed(3)} | ${b.observed.toFixed(3)} | ${(b.observed - b.meanP).toFixed(3)} |`,
+      )
+  })
+  return out
+}
+
+function linkSection(methods: MethodMetrics[]): string[] {
+  const out: string[] = []
+  for (const m of methods) {
+    if (m.links) {
+      const l = m.links
+      out.push(`## ${m.name}: probable links`, '')
+      out.push(
+        `Storage-less visits of a browser seen before: ${l.returns}. recall@3 ${p(l.recall3, 1)}% (desktop ${p(l.recall3Desktop, 1)}%, mobile ${p(l.recall3Mobile, 1)}%); over the ${l.perfectLinkable} the perfect oracle links: ${p(l.recall3OfPerfect, 1)}%.`,
+        '',
+        ...reliabilityTable('Candidates', l.calibration),
+        '',
+      )
+    }
+    if (m.answers) out.push(...reliabilityTable(`## ${m.name}: confidence.score`, m.answers), '')
+  }
+  return out
+}
+
+// Student t quantile (0.95) for a two-sided 90% interval, by degrees of freedom.
+const T95 = [6.314, 2.92, 2.353, 2.132, 2.015, 1.943, 1.895, 1.86, 1.833, 1.812]
+/** Mean and 90% interval over seeds. */
+export function interval(xs: number[]): { mean: number; lo: number; hi: number } {
+  const n = xs.length
+  const mean = xs.reduce((a, b) => a + b, 0) / n
+  if (n < 2) return { mean, lo: mean, hi: mean }
+  const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1))
+  const h = (T95[Math.min(n - 2, T95.length - 1)]! * sd) / Math.sqrt(n)
+  return { mean, lo: mean - h, hi: mean + h }
+}
+
+const pooled = (rs: Reliability[]): Reliability => {
+  const buckets = Array.from({ length: 10 }, (_, i) => {
+    const n = rs.reduce((a, r) => a + r.buckets[i]!.n, 0)
+    const w = (k: 'meanP' | 'observed') =>
+      rs.reduce((a, r) => a + r.buckets[i]!.n * r.buckets[i]![k], 0) / Math.max(1, n)
+    return { n, meanP: w('meanP'), observed: w('observed') }
+  })
+  const n = rs.reduce((a, r) => a + r.n, 0)
+  return { buckets, n, brier: rs.reduce((a, r) => a + r.brier * r.n, 0) / Math.max(1, n) }
+}
+
+/** Several seeds (each a different population): per-seed figures, then mean and 90% interval. */
+export function multiSeedMarkdown(rs: AccuracyResult[]): string {
+  const out: string[] = []
+  const names = rs[0]!.methods.map((m) => m.name)
+  const metric = (name: string, get: (m: MethodMetrics) => number | undefined) =>
+    rs.map((r) => get(r.methods.find((m) => m.name === name)!)).filter((x): x is number => x !== undefined)
+  const ci = (xs: number[], scale = 100, d = 2) => {
+    const c = interval(xs)
+    return `${(c.mean * scale).toFixed(d)} [${(c.lo * scale).toFixed(d)}, ${(c.hi * scale).toFixed(d)}]`
+  }
+  out.push(
+    `## ${rs.length} seeds (${rs.map((r) => r.config.seed).join(', ')}), ${rs[0]!.config.devices} devices each`,
+    '',
+    `Visits per seed: ${rs.map((r) => r.population.visits).join(', ')}. Means with 90% intervals (Student t over seeds).`,
+    '',
+    '| method | visit-level correct % | false merges % outside clone groups | ownership | ids/browser |',
+    '| --- | --- | --- | --- | --- |',
+  )
+  for (const n of names)
+    out.push(
+      `| ${n} | ${ci(metric(n, (m) => m.visitCorrect))} | ${ci(metric(n, (m) => m.falseMergeOutside))} | ${ci(
+        metric(n, (m) => m.ownership),
+        1,
+        4,
+      )} | ${ci(
+        metric(n, (m) => m.idsPerBrowserMean),
+        1,
+      )} |`,
+    )
+  out.push(
+    '',
+    "### Share of each oracle's gain over storage only",
+    '',
+    '| method | oracle | share % |',
+    '| --- | --- | --- |',
+  )
+  const gs = rs.map((r) => gains(r.methods))
+  for (const g of gs[0]!)
+    out.push(
+      `| ${g.method} | ${g.oracle} | ${ci(
+        gs.map((x) => x.find((y) => y.method === g.method && y.oracle === g.oracle)!.share),
+        100,
+        1,
+      )} |`,
+    )
+  const ours = rs.map((r) => r.methods.find((m) => m.name === OURS)!)
+  if (ours[0]?.links) {
+    const l = ours.map((m) => m.links!)
+    out.push(
+      '',
+      '### Probable links',
+      '',
+      `| metric | mean [90% interval] |`,
+      '| --- | --- |',
+      `| recall@3, storage-less returns | ${ci(
+        l.map((x) => x.recall3),
+        100,
+        1,
+      )} |`,
+      `| recall@3, desktop | ${ci(
+        l.map((x) => x.recall3Desktop),
+        100,
+        1,
+      )} |`,
+      `| recall@3, mobile | ${ci(
+        l.map((x) => x.recall3Mobile),
+        100,
+        1,
+      )} |`,
+      `| recall@3 over what the perfect oracle links | ${ci(
+        l.map((x) => x.recall3OfPerfect),
+        100,
+        1,
+      )} |`,
+      `| Brier, candidates | ${ci(
+        l.map((x) => x.calibration.brier),
+        1,
+        4,
+      )} |`,
+      `| Brier, answers (confidence.score) | ${ci(
+        ours.map((m) => m.answers!.brier),
+        1,
+        4,
+      )} |`,
+      '',
+      ...reliabilityTable('Candidates, pooled over seeds', pooled(l.map((x) => x.calibration))),
+      '',
+      ...reliabilityTable(
+        'Answers (confidence.score), pooled over seeds',
+        pooled(ours.map((m) => m.answers!)),
+      ),
+    )
+  }
+  out.push(
+    '',
+    '### Per seed',
+    '',
+    `| seed | ${names.join(' | ')} |`,
+    `| --- | ${names.map(() => '---').join(' | ')} |`,
+  )
+  for (const r of rs)
+    out.push(`| ${r.config.seed} | ${r.methods.map((m) => p(m.visitCorrect)).join(' | ')} |`)
+  out.push('', `Run time: ${rs.map((r) => f(r.seconds.total)).join(' + ')} s.`)
   return out.join('\n')
 }

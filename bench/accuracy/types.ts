@@ -44,18 +44,37 @@ export interface SimVisit {
   }
 }
 
+/** A probable earlier visitor, as the engine serves it. */
+export interface LinkAnswer {
+  visitorId: string
+  probability: number
+}
+
+export interface Answer {
+  visitorId: string
+  storedId: string
+  /** Probability that visitorId names this browser (confidence.score); methods without one omit it. */
+  confidence?: number
+  /** Probable earlier visitors of a visit without a valid stored identifier. */
+  candidates?: LinkAnswer[]
+  /** Every candidate with the link model's features, for fitting (ours only). */
+  features?: { visitorId: string; features: Record<string, number> }[]
+}
+
 /** An identification method under test (ours, or a baseline). */
 export interface Identifier {
   readonly name: string
+  /** Oracles see the ground truth (bench-only ceilings); they get the whole visit. */
+  readonly oracle?: boolean
   /**
    * `storedId`: what the browser kept from its previous answer (null when storage was cleared,
    * in incognito, or on a first visit). Returns the visitorId it assigns and the identifier the
    * browser should keep (for baselines without server-issued identifiers, both are the visitorId).
    */
   identify(
-    visit: Omit<SimVisit, 'truth' | 'events'>,
+    visit: Omit<SimVisit, 'truth' | 'events'> & Partial<SimVisit>,
     storedId: string | null,
-  ): { visitorId: string; storedId: string }
+  ): Answer | Promise<Answer>
   /** Visits stored so far (for latency-at-size measurements). */
   size?(): number
 }

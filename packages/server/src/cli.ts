@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster'
-import type { Server } from 'node:http'
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import type { Server } from 'node:http'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'

@@ -1,33 +1,25 @@
-import { STABLE_COMPONENTS } from '@sightline/agent/stable'
 import type { Kysely } from 'kysely'
 import { assessBot } from './enrich/bots.js'
 import type { GeoResolver } from './enrich/geo.js'
 import { detectIncognito } from './enrich/incognito.js'
-import { parseVisitorDetails } from './enrich/user-agent.js'
+import { componentValue, enrichVisit } from './enrich/visit.js'
 import { botResult } from './events/bot-result.js'
 import { toV3Geolocation } from './events/geolocation.js'
-import { type Candidate, decide } from './identify/engine.js'
-import { type Components, computeFingerprint } from './identify/fingerprint.js'
+import type { Components } from './identify/fingerprint.js'
+import { assess, settle } from './identify/identify.js'
 import { newRequestId, newVisitorId } from './identify/ids.js'
-import { buildProfile, claimKey } from './identify/profile.js'
 import { issueToken, type TokenKeys, verifyToken } from './identify/token.js'
-import { trustStoredId } from './identify/trust.js'
 import { Sealer } from './sealed/sealer.js'
 import type { App } from './store/apps.js'
 import { GroupCommit } from './store/group-commit.js'
-import {
-  claimVisitor,
-  exactCandidates,
-  loadProfile,
-  lockVisitor,
-  rememberVisitor,
-  similarCandidates,
-} from './store/identity.js'
+import { KyselyIdentityStore } from './store/identity.js'
 import { checkReplay } from './store/replay.js'
 import type { Database } from './store/schema.js'
 import { insertVisit, visitorSeen } from './store/visits.js'
 import { enqueueDeliveries } from './store/webhooks.js'
 import { nowMicros } from './util/random.js'
+
+export { normalizeIp } from './enrich/visit.js'
 
 export interface IdentifyInput {
   storedId?: string | null | undefined
@@ -65,17 +57,6 @@ export interface IdentifyResult {
   lastSeenAt?: { global: string | null; subscription: string | null }
 }
 
-/** `::ffff:1.2.3.4` is an IPv4 client seen through a dual-stack socket. */
-export function normalizeIp(ip: string): string {
-  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip)
-  return m?.[1] ?? ip
-}
-
-const componentValue = (c: Components, name: string): unknown => {
-  const entry = c[name]
-  return entry && 'value' in entry ? entry.value : undefined
-}
-
 export class IdentifyService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -96,22 +77,20 @@ export class IdentifyService {
     const appId = ctx.app.id
     const ts = nowMicros()
     const requestId = newRequestId(Math.floor(ts / 1000))
-    const fingerprint = computeFingerprint(input.components, STABLE_COMPONENTS)
     const keys = await this.tokenKeys()
-    const verified = verifyToken(keys.verify, appId, input.storedId, {
+    const token = verifyToken(keys.verify, appId, input.storedId, {
       nowMs: Math.floor(ts / 1000),
       maxAgeMs: keys.maxAgeMs,
     })
-
-    const ip = normalizeIp(ctx.ip)
-    const geo = this.geo.lookup(ip)
-    const agentUa = componentValue(input.components, 'userAgent')
-    const userAgent = typeof agentUa === 'string' ? agentUa : ctx.headerUserAgent
-    const uaHints = componentValue(input.components, 'uaHints')
-    const details = parseVisitorDetails(userAgent, (uaHints ?? null) as never)
+    const { ip, geo, userAgent, agentUserAgent, uaHints, details } = enrichVisit(
+      this.geo,
+      ctx.ip,
+      input.components,
+      ctx.headerUserAgent,
+    )
     const incognito = detectIncognito(componentValue(input.components, 'incognito'), details.browserName)
     const bot = assessBot({
-      userAgent: typeof agentUa === 'string' ? agentUa : undefined,
+      userAgent: agentUserAgent,
       headerUserAgent: ctx.headerUserAgent ?? null,
       webdriver: componentValue(input.components, 'webdriver'),
       uaHints,
@@ -119,39 +98,19 @@ export class IdentifyService {
       replayOf: await checkReplay(db, appId, input.components, input.storedId, requestId, ts),
     })
 
-    const profile = buildProfile({
+    const assessment = await assess(new KyselyIdentityStore(db), {
+      appId,
       components: input.components,
-      stableNames: STABLE_COMPONENTS,
-      fingerprint,
-      browser: details.browserName,
-      majorVersion: details.browserMajorVersion,
-      os: details.os,
+      token,
       ip,
       asn: geo.asn?.asn ?? null,
       country: geo.ipLocation?.country.isoCode ?? null,
+      browser: details.browserName,
+      majorVersion: details.browserMajorVersion,
+      os: details.os,
       ts,
     })
-    const { parts } = profile
-    const [issuedTo, exact] = await Promise.all([
-      verified.status === 'valid' ? loadProfile(db, appId, verified.visitorId) : Promise.resolve(undefined),
-      exactCandidates(db, appId, fingerprint),
-    ])
-    const token = trustStoredId(verified, issuedTo, profile)
-    const tokenProfile = token.status === 'valid' ? issuedTo : undefined
-    const evidence = { token, tokenProfile, current: profile, exact, similar: [] as Candidate[] }
-    // Without a stored identifier, who else renders alike decides how far a fingerprint match may reach.
-    if (!(token.status === 'valid' && tokenProfile !== undefined)) {
-      evidence.similar = await similarCandidates(db, appId, parts)
-    }
-    const decision = decide(evidence)
-    const previous =
-      decision.visitorId === null
-        ? null
-        : token.status === 'valid' && decision.visitorId === token.visitorId
-          ? tokenProfile
-          : [...exact, ...evidence.similar].find((c) => c.visitorId === decision.visitorId)?.profile
-
-    const candidate = decision.visitorId ?? newVisitorId()
+    const { decision, fingerprint, links } = assessment
     const record = (visitorId: string, joined: boolean, restarted: boolean) => {
       const reasons = restarted
         ? [...decision.reasons, 'the matched visitor was deleted meanwhile: a new visitor']
@@ -178,9 +137,11 @@ export class IdentifyService {
         components: JSON.stringify(input.components),
         identification: JSON.stringify({
           path: restarted ? 'new' : joined ? 'fingerprint' : decision.path,
-          confidence: restarted ? 1 : joined ? 0.9 : decision.confidence,
+          confidence: restarted ? 1 : joined ? 0.9 : assessment.confidence,
           reasons,
           storedId: token.status,
+          // Without a valid stored identifier: who this browser probably is (identify/links.ts).
+          ...(decision.path === 'storedId' ? {} : { candidates: links }),
           ...(decision.comparison && !joined && !restarted
             ? {
                 comparedWith: decision.comparison.visitorId,
@@ -203,33 +164,18 @@ export class IdentifyService {
         : undefined
     // All writes of one identification commit together, batched with concurrent ones.
     const written = await this.writes.run(async (trx) => {
-      let fresh = candidate
-      let prev = previous
-      // A privacy deletion may have removed the matched visitor since the decision: never bring its id back.
-      const restarted = decision.visitorId !== null && !(await lockVisitor(trx, appId, decision.visitorId))
-      if (restarted) {
-        fresh = newVisitorId()
-        prev = null
-      }
-      let id = fresh
-      if (decision.visitorId === null || restarted) {
-        // Another request of the same browser may have created the visitor a moment ago.
-        id = await claimVisitor(trx, appId, claimKey(fingerprint, ip), fresh, ts)
-        if (id !== fresh) prev = await loadProfile(trx, appId, id)
-      }
-      const joined = id !== fresh
-      await rememberVisitor(trx, appId, id, profile, prev, ts)
-      await insertVisit(trx, record(id, joined, restarted && !joined))
-      await enqueueDeliveries(trx, { appId, requestId, visitorId: id, ts })
-      return { id, joined, restarted: restarted && !joined }
+      const r = await settle(new KyselyIdentityStore(trx), appId, assessment, newVisitorId, ts)
+      await insertVisit(trx, record(r.visitorId, r.joined, r.restarted))
+      await enqueueDeliveries(trx, { appId, requestId, visitorId: r.visitorId, ts })
+      return r
     })
-    const { id: visitorId, joined, restarted } = written
+    const { visitorId, joined, restarted } = written
     this.observe?.(
       restarted ? 'new' : joined ? 'fingerprint' : decision.path,
       botResult(bot, userAgent).result,
     )
     const visitorFound = restarted ? false : decision.visitorFound || joined
-    const confidence = restarted ? 1 : joined ? 0.9 : decision.confidence
+    const confidence = restarted ? 1 : joined ? 0.9 : assessment.confidence
     // After the commit: the sealed event is the one the Server APIs serve.
     const sealedResult = await this.sealer.sealedResult(appId, requestId)
 

@@ -19,6 +19,20 @@ export interface StoredIdentification {
   confidence?: number
   reasons?: string[]
   storedId?: string
+  /** Probable earlier visitors of a visit without a valid stored identifier (identify/links.ts). */
+  candidates?: StoredCandidate[]
+}
+
+export interface StoredCandidate {
+  visitorId: string
+  probability: number
+  reasons: string[]
+}
+
+/** The candidates of a stored identification, when it has any (older rows have none). */
+export function candidates(i: StoredIdentification): StoredCandidate[] | undefined {
+  const c = i.candidates
+  return Array.isArray(c) ? c.filter((x) => x && typeof x.visitorId === 'string') : undefined
 }
 
 export interface StoredBot {

@@ -56,6 +56,8 @@ export interface V3Identification extends V3Visit {
   visitorId: string
   replayed: boolean
   suspect?: boolean
+  /** Sightline's extra field: probable earlier visitors when the visit had no valid stored identifier. */
+  candidates?: { visitorId: string; probability: number; reasons: string[] }[]
 }
 
 export type V3BotResult = 'notDetected' | 'good' | 'bad'
@@ -234,6 +236,8 @@ export interface V4Event {
     visitor_found: boolean
     first_seen_at?: number
     last_seen_at?: number
+    /** Sightline's extra field: probable earlier visitors (snake_case like the rest of v4). */
+    candidates?: { visitor_id: string; probability: number; reasons: string[] }[]
   }
   tags?: Tag
   url?: string

@@ -6,7 +6,7 @@ import { toV3Geolocation } from './geolocation.js'
 import { toV3IpInfo } from './ip-info.js'
 import type { LoadedEvent } from './loaded.js'
 import { type Signals, signals } from './signals.js'
-import { details, identification, ipLocation, isoOf, msOf, tagObject } from './stored.js'
+import { candidates, details, identification, ipLocation, isoOf, msOf, tagObject } from './stored.js'
 import type {
   SeenAt,
   V3Botd,
@@ -62,11 +62,13 @@ export function toV3Visit(
 
 function v3Identification(ctx: EventContext): V3Identification {
   const { e } = ctx
+  const links = candidates(identification(e.row))
   return {
     visitorId: e.row.visitor_id,
     ...toV3Visit(e.row, e),
     replayed: Boolean(ctx.bot.replayOf),
     suspect: e.row.suspect === 1,
+    ...(links ? { candidates: links } : {}),
   }
 }
 

@@ -3,7 +3,7 @@ import { context, type EventContext } from './context.js'
 import { toV4IpInfo } from './ip-info.js'
 import type { LoadedEvent } from './loaded.js'
 import { type Signals, signals } from './signals.js'
-import { identification, msOf, tagObject } from './stored.js'
+import { candidates, identification, msOf, tagObject } from './stored.js'
 import type { V4Event } from './types.js'
 import { toV4Velocity } from './velocity-shapes.js'
 
@@ -19,6 +19,13 @@ function v4Identification(ctx: EventContext): NonNullable<V4Event['identificatio
   }
   if (typeof ident.confidence === 'number') out.confidence = { score: ident.confidence }
   if (e.lastSeenAt !== null) out.last_seen_at = msOf(e.lastSeenAt)
+  const links = candidates(ident)
+  if (links)
+    out.candidates = links.map((c) => ({
+      visitor_id: c.visitorId,
+      probability: c.probability,
+      reasons: c.reasons,
+    }))
   return out
 }
 

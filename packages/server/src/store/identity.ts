@@ -1,13 +1,21 @@
 import { type Kysely, sql } from 'kysely'
 import type { Candidate } from '../identify/engine.js'
+import { FREQUENCY_MAX_KEYS } from '../identify/frequency.js'
+import {
+  CLAIM_WINDOW_US,
+  DAY_US,
+  EXACT_LIMIT,
+  type IdentityStore,
+  PER_PART,
+  type ValueCounts,
+} from '../identify/port.js'
 import type { Profile, StoredProfile } from '../identify/profile.js'
 
 export type { StoredProfile }
 
 import type { Database } from './schema.js'
 
-/** How long a new visitor's claim makes racing first visits of the same browser join it. */
-export const CLAIM_WINDOW_US = 60_000_000
+export { CLAIM_WINDOW_US }
 
 const parse = (s: string | null): StoredProfile | null => (s ? (JSON.parse(s) as StoredProfile) : null)
 
@@ -27,7 +35,7 @@ export async function exactCandidates(
   db: Kysely<Database>,
   appId: string,
   fingerprint: string,
-  limit = 10,
+  limit = EXACT_LIMIT,
 ): Promise<Candidate[]> {
   const rows = await db
     .selectFrom('fingerprints as f')
@@ -48,7 +56,7 @@ export async function similarCandidates(
   db: Kysely<Database>,
   appId: string,
   parts: string[],
-  perPart = 8,
+  perPart = PER_PART,
 ): Promise<Candidate[]> {
   const lists = await Promise.all(
     parts.map((hash, part) =>
@@ -105,8 +113,6 @@ export async function claimVisitor(
     .executeTakeFirst()
   return row?.visitor_id ?? visitorId
 }
-
-const DAY_US = 86_400_000_000
 
 /**
  * Whether the visitor still exists, holding its row until the transaction ends, so a concurrent
@@ -175,5 +181,120 @@ export async function rememberVisitor(
         oc.columns(['app_id', 'part', 'hash', 'visitor_id']).doUpdateSet({ last_seen_at: ts }),
       )
       .execute()
+  }
+}
+
+/** The app's visitor total in value_counts. */
+export const VISITORS_KEY = '*visitors'
+
+/** Reads these keys of the app's frequency table. */
+export async function readValueCounts(
+  db: Kysely<Database>,
+  appId: string,
+  keys: string[],
+): Promise<ValueCounts> {
+  const rows = await db
+    .selectFrom('value_counts')
+    .select(['key', 'count'])
+    .where('app_id', '=', appId)
+    .where('key', 'in', [VISITORS_KEY, ...keys])
+    .execute()
+  const counts = new Map(rows.map((r) => [r.key, Number(r.count)]))
+  const visitors = counts.get(VISITORS_KEY) ?? 0
+  counts.delete(VISITORS_KEY)
+  return { visitors, counts }
+}
+
+/** Adds one visitor to each key (one statement); `newVisitor` also to the app's total. */
+export async function countValues(
+  db: Kysely<Database>,
+  appId: string,
+  keys: string[],
+  newVisitor: boolean,
+  ts: number,
+): Promise<void> {
+  const all = [...new Set(newVisitor ? [VISITORS_KEY, ...keys] : keys)]
+  if (all.length === 0) return
+  await db
+    .insertInto('value_counts')
+    .values(all.map((key) => ({ app_id: appId, key, count: 1, last_seen_at: ts })))
+    .onConflict((oc) =>
+      oc.columns(['app_id', 'key']).doUpdateSet({
+        count: sql`value_counts.count + 1`,
+        last_seen_at: sql`excluded.last_seen_at`,
+      }),
+    )
+    .execute()
+}
+
+/**
+ * Keeps the app's frequency table within FREQUENCY_MAX_KEYS: deletes the rarest, least recent keys
+ * beyond 90% of it. A pruned value reads as seen by one visitor, which is about what it was.
+ */
+export async function pruneValueCounts(db: Kysely<Database>, appId: string, max = FREQUENCY_MAX_KEYS) {
+  const row = await db
+    .selectFrom('value_counts')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('app_id', '=', appId)
+    .executeTakeFirstOrThrow()
+  const excess = Number(row.n) - Math.floor(max * 0.9)
+  if (Number(row.n) <= max || excess <= 0) return 0
+  const doomed = db
+    .selectFrom('value_counts')
+    .select('key')
+    .where('app_id', '=', appId)
+    .where('key', '<>', VISITORS_KEY)
+    .orderBy('count', 'asc')
+    .orderBy('last_seen_at', 'asc')
+    .limit(excess)
+  const r = await db
+    .deleteFrom('value_counts')
+    .where('app_id', '=', appId)
+    .where('key', 'in', doomed)
+    .executeTakeFirst()
+  return Number(r.numDeletedRows)
+}
+
+/** How many new-visitor writes between two size checks of an app's frequency table. */
+const PRUNE_EVERY = 2048
+
+/** The storage port (identify/port.ts) over Kysely: a database, or one transaction of it. */
+export class KyselyIdentityStore implements IdentityStore {
+  constructor(private readonly db: Kysely<Database>) {}
+  private static sincePrune = new Map<string, number>()
+
+  loadProfile(appId: string, visitorId: string) {
+    return loadProfile(this.db, appId, visitorId)
+  }
+  exactCandidates(appId: string, fingerprint: string) {
+    return exactCandidates(this.db, appId, fingerprint)
+  }
+  similarCandidates(appId: string, parts: string[]) {
+    return similarCandidates(this.db, appId, parts)
+  }
+  valueCounts(appId: string, keys: string[]) {
+    return readValueCounts(this.db, appId, keys)
+  }
+  lockVisitor(appId: string, visitorId: string) {
+    return lockVisitor(this.db, appId, visitorId)
+  }
+  claim(appId: string, claim: string, visitorId: string, ts: number) {
+    return claimVisitor(this.db, appId, claim, visitorId, ts)
+  }
+  remember(
+    appId: string,
+    visitorId: string,
+    profile: StoredProfile,
+    previous: (Profile & Partial<StoredProfile>) | null | undefined,
+    ts: number,
+  ) {
+    return rememberVisitor(this.db, appId, visitorId, profile, previous, ts)
+  }
+  async countValues(appId: string, keys: string[], newVisitor: boolean, ts: number) {
+    await countValues(this.db, appId, keys, newVisitor, ts)
+    if (!newVisitor) return
+    const n = (KyselyIdentityStore.sincePrune.get(appId) ?? 0) + 1
+    KyselyIdentityStore.sincePrune.set(appId, n % PRUNE_EVERY)
+    if (n >= PRUNE_EVERY) await pruneValueCounts(this.db, appId)
   }
 }

@@ -283,6 +283,23 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('visits').dropColumn('suspect').execute()
     },
   },
+  // Per app, how many visitors showed each value of each stable component (identify/frequency.ts):
+  // the anonymity-set estimate behind probable links. Bounded: the rarest keys are pruned.
+  '0004_value_counts': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('value_counts')
+        .addColumn('app_id', 'text', (c) => c.notNull().references('apps.id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('value_counts_pk', ['app_id', 'key'])
+        .execute()
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('value_counts').ifExists().execute()
+    },
+  },
   // Webhooks reach only public addresses unless added with --allow-private (webhooks/target.ts).
   '0005_webhook_allow_private': {
     async up(db: Kysely<any>) {

@@ -39,6 +39,14 @@ export interface VisitorClaimsTable {
   created_at: number
 }
 
+/** Visitors per component value per app (identify/frequency.ts); the key '*visitors' holds the app's total. */
+export interface ValueCountsTable {
+  app_id: string
+  key: string
+  count: number
+  last_seen_at: number
+}
+
 export interface FingerprintsTable {
   app_id: string
   fingerprint: string
@@ -122,4 +130,5 @@ export interface Database {
   webhooks: WebhooksTable
   webhook_deliveries: WebhookDeliveriesTable
   sealed_keys: SealedKeysTable
+  value_counts: ValueCountsTable
 }

@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto'
+import { canonicalJson } from './fingerprint.js'
+import type { Profile } from './profile.js'
+
+/**
+ * The frequency table keeps, per app, how many visitors showed each value of each stable component.
+ * It is bounded: past FREQUENCY_MAX_KEYS keys per app the rarest are pruned, and a value that is
+ * absent from the table counts as seen by one visitor (rare), which is what a pruned value was.
+ */
+export const FREQUENCY_MAX_KEYS = 50_000
+
+/** `<component>:<12 hex of the value's hash>`. */
+export function valueKey(component: string, value: unknown): string {
+  const h = createHash('sha256')
+    .update(canonicalJson(value ?? null))
+    .digest('hex')
+    .slice(0, 12)
+  return `${component}:${h}`
+}
+
+/** The keys of every stable value in a profile. */
+export const profileKeys = (p: Profile): string[] =>
+  Object.keys(p.stable).map((name) => valueKey(name, p.stable[name]))
+
+/** Keys of `cur` that `prev` did not show: what a returning visitor adds to the table. */
+export function newKeys(cur: Profile, prev: Profile | null | undefined): string[] {
+  const keys = profileKeys(cur)
+  if (!prev) return keys
+  const had = new Set(profileKeys(prev))
+  return keys.filter((k) => !had.has(k))
+}

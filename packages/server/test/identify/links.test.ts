@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { Comparison } from '../../src/identify/compare.js'
+import { valueKey } from '../../src/identify/frequency.js'
+import { assess, settle } from '../../src/identify/identify.js'
+import {
+  anonymitySet,
+  LINK_MODEL,
+  linkFeatures,
+  linkProbabilities,
+  MAX_LINKS,
+  probableLinks,
+  type ScoredCandidate,
+} from '../../src/identify/links.js'
+import { MemoryIdentityStore } from '../../src/identify/memory-store.js'
+import type { ValueCounts } from '../../src/identify/port.js'
+import type { Profile } from '../../src/identify/profile.js'
+
+const DAY = 86_400_000_000
+const T0 = Date.UTC(2026, 6, 1) * 1000
+
+function profile(over: Partial<Profile> = {}, net: Partial<Profile['network']> = {}): Profile {
+  return {
+    stable: { fonts: ['Arial', 'Calibri'], screenSize: [1920, 1080], languages: ['de-DE'] },
+    browser: 'Chrome',
+    major: 140,
+    os: 'Windows',
+    network: { ip: '198.51.100.7', prefix: '198.51.100.0/24', asn: 3320, country: 'DE', ...net },
+    seenAt: T0,
+    ...over,
+  }
+}
+const comparison = (similarity = 1, matched = ['fonts', 'screenSize', 'languages']): Comparison => ({
+  veto: null,
+  similarity,
+  score: similarity,
+  matched,
+  differed: [],
+})
+const counts = (visitors: number, entries: [string, unknown, number][] = []): ValueCounts => ({
+  visitors,
+  counts: new Map(entries.map(([c, v, n]) => [valueKey(c, v), n])),
+})
+const cand = (id: string, p: Profile, exact = true, similarity = 1): ScoredCandidate => ({
+  visitorId: id,
+  profile: p,
+  comparison: comparison(similarity),
+  exact,
+})
+const cur = profile({ seenAt: T0 + 2 * DAY }, { ip: '203.0.113.9', prefix: '203.0.113.0/24', asn: 3209 })
+const prob = (c: ScoredCandidate[], k = counts(1000), holders = 1, at = cur) =>
+  probableLinks(c, at, k, holders)
+
+describe('link probability model', () => {
+  it('probabilities of the candidates and of "none of them" sum to 1', () => {
+    const r = prob([cand('a', profile()), cand('b', profile(), false, 0.85)])
+    const total = r.links.reduce((a, l) => a + l.probability, 0) + r.none
+    assert.ok(Math.abs(total - 1) < 0.002, String(total))
+    assert.ok(r.links[0]!.probability >= r.links[1]!.probability)
+  })
+
+  it('offers at most three candidates, each with reasons', () => {
+    const r = prob(
+      Array.from({ length: 7 }, (_, i) => cand(`v${i}`, profile())),
+      counts(1000),
+      7,
+    )
+    assert.equal(r.links.length, MAX_LINKS)
+    for (const l of r.links) assert.ok(l.reasons.length >= 3)
+  })
+
+  it('anonymity set: rare values make a small set, common ones a large one; unseen values count as rare', () => {
+    const p = profile()
+    const rare = counts(10_000, [
+      ['fonts', p.stable.fonts, 2],
+      ['screenSize', p.stable.screenSize, 3],
+    ])
+    const common = counts(10_000, [
+      ['fonts', p.stable.fonts, 6000],
+      ['screenSize', p.stable.screenSize, 5000],
+    ])
+    assert.ok(anonymitySet(p, ['fonts', 'screenSize'], rare) < 1.01)
+    assert.ok(Math.abs(anonymitySet(p, ['fonts', 'screenSize'], common) - 3000) < 1)
+    assert.ok(anonymitySet(p, ['fonts'], counts(10_000)) < 1.01)
+  })
+
+  it('a common fingerprint is less probable than a rare one', () => {
+    const p = profile()
+    const common = counts(10_000, [
+      ['fonts', p.stable.fonts, 6000],
+      ['screenSize', p.stable.screenSize, 5000],
+      ['languages', p.stable.languages, 4000],
+    ])
+    const rare = prob([cand('a', p)], counts(10_000)).links[0]!.probability
+    const many = prob([cand('a', p)], common).links[0]!.probability
+    assert.ok(many < rare, `${many} < ${rare}`)
+  })
+
+  it('more visitors showing the exact fingerprint lowers each one', () => {
+    const one = prob([cand('a', profile())], counts(1000), 1).links[0]!.probability
+    const ten = prob([cand('a', profile())], counts(1000), 10).links[0]!.probability
+    assert.ok(ten < one)
+  })
+
+  it('the same address raises the probability; another network and country lower it', () => {
+    const same = profile({ seenAt: T0 + DAY })
+    const base = (net: Partial<Profile['network']>) =>
+      prob([cand('a', profile({}, net))], counts(1000), 1, { ...same, network: { ...same.network } })
+        .links[0]!.probability
+    const atIp = base({})
+    const elsewhere = base({ ip: '192.0.2.1', prefix: '192.0.2.0/24', asn: 7922, country: 'US' })
+    assert.ok(atIp > elsewhere, `${atIp} > ${elsewhere}`)
+  })
+
+  it('phones are less unique than desktops: the same evidence is less probable', () => {
+    const f = (os: string) =>
+      prob([cand('a', profile({ os }))], counts(1000), 1, { ...cur, os }).links[0]!.probability
+    assert.ok(f('iOS') < f('Windows'), `${f('iOS')} < ${f('Windows')}`)
+    const feats = linkFeatures(cand('a', profile()), { ...cur, os: 'Android' }, counts(10), 1)
+    assert.equal(feats.mobile, 1)
+  })
+
+  it('time since last seen enters as log(1 + days)', () => {
+    const f = linkFeatures(cand('a', profile({ seenAt: cur.seenAt - 30 * DAY })), cur, counts(100), 1)
+    assert.ok(Math.abs(f.logDays - Math.log(31)) < 1e-9)
+  })
+
+  it('probabilities are a softmax with a "none" option', () => {
+    const f = linkFeatures(cand('a', profile()), cur, counts(100), 1)
+    const [p] = linkProbabilities([f], { ...LINK_MODEL })
+    const s = Object.entries(LINK_MODEL).reduce((a, [k, w]) => a + w * f[k as keyof typeof f], 0)
+    assert.ok(Math.abs(p! - 1 / (1 + Math.exp(-s))) < 1e-12)
+  })
+})
+
+describe('assess() and settle() over the in-memory port', () => {
+  const components = {
+    fonts: { value: ['Arial'] },
+    screenSize: { value: [1920, 1080] },
+    webgl: { value: { unmaskedRenderer: 'ANGLE (NVIDIA, NVIDIA GeForce RTX 3060 Direct3D11)' } },
+  }
+  const facts = (ip: string, ts: number) => ({
+    appId: 'app',
+    components,
+    token: { status: 'absent' } as const,
+    ip,
+    asn: 3320,
+    country: 'DE',
+    browser: 'Chrome',
+    majorVersion: '140',
+    os: 'Windows',
+    ts,
+  })
+
+  it('a first visit is new with confidence 1; a storage-less return elsewhere names it, and joins it when probable enough', async () => {
+    const store = new MemoryIdentityStore()
+    const a1 = await assess(store, facts('198.51.100.7', T0))
+    assert.equal(a1.decision.path, 'new')
+    assert.deepEqual(a1.links, [])
+    assert.equal(a1.confidence, 1)
+    let n = 0
+    const s1 = await settle(store, 'app', a1, () => `visitor${n++}`.padEnd(20, '0'), T0)
+    // Above no probability (accept 2): stays new, names the earlier visitor, and is as sure as the link is not.
+    const a2 = await assess(store, facts('203.0.113.9', T0 + DAY), LINK_MODEL, 2)
+    assert.equal(a2.decision.visitorId, null)
+    assert.equal(a2.links[0]!.visitorId, s1.visitorId)
+    assert.ok(Math.abs(a2.confidence - (1 - a2.links[0]!.probability)) < 0.002)
+    // At or above the acceptance probability, it joins that visitor, as sure as the link.
+    const a3 = await assess(store, facts('203.0.113.9', T0 + DAY), LINK_MODEL, a2.links[0]!.probability)
+    assert.equal(a3.decision.visitorId, s1.visitorId)
+    assert.equal(a3.decision.path, 'fingerprint')
+    assert.equal(a3.confidence, a2.links[0]!.probability)
+    const counted = await store.valueCounts('app', [])
+    assert.equal(counted.visitors, 1)
+  })
+})
