@@ -86,7 +86,9 @@ describe('group commit on PostgreSQL: processes that lock rows in opposite order
         calls++
         await bump(trx, first)
         if (++arrived === 2) release()
-        await Promise.race([bothHoldOneRow, new Promise((r) => setTimeout(r, 2000))])
+        // Wait until both hold their first row, however long that takes: then each must wait for the other.
+        // (The victim's second run finds the barrier passed.)
+        await bothHoldOneRow
         await bump(trx, second)
         return first
       }
