@@ -94,7 +94,9 @@ describe('group commit on PostgreSQL: processes that lock rows in opposite order
       }
       const results = await Promise.all([a.run(crossed(1, 2)), b.run(crossed(2, 1))])
       assert.deepEqual(results.sort(), [1, 2])
-      assert.equal(calls, 3, 'PostgreSQL chose one of the two as the deadlock victim, and it ran again')
+      // PostgreSQL chose a deadlock victim, and it ran again (more retries when a loaded machine makes the
+      // retry collide again: the property is that both commit).
+      assert.ok(calls >= 3, `${calls} runs`)
       assert.deepEqual(await values(db), [2, 2])
     }))
 })

@@ -480,8 +480,13 @@ for (const dialect of DIALECTS) {
       const receiver = await Receiver.started()
       receiver.okDelayMs = 30
       // Two sends at a time each: neither can take the whole queue.
+      // Timeouts and leases far beyond any stall: a send timed out on a loaded machine is retried, and a lease
+      // expiring mid-send lets the other server take it; either is a second request that is not what this
+      // test is about (two dispatchers claiming the same delivery).
       const opts: DispatcherOverrides = {
         ...FAST,
+        timeoutMs: 30_000,
+        leaseMs: 120_000,
         batchSize: 3,
         concurrency: 2,
         idlePollMs: 15,
