@@ -132,7 +132,7 @@ async function scalePhase(kind: DbKind, o: Options): Promise<ScaleRow[]> {
     const stage = ds.stage(0)
     const progress = new Progress(
       `${kind} → ${o.visits.toLocaleString('en-US')} visits`.padEnd(24),
-      stage.visitors.length + stage.fingerprints.length + stage.visitCount,
+      stage.visitors.length + stage.visitCount,
     )
     await db.load(stage, progress)
     progress.finish()

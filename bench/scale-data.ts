@@ -778,13 +778,6 @@ export interface VisitorRow {
   last_seen_at: number
 }
 
-export interface FingerprintRow {
-  app_id: string
-  fingerprint: string
-  visitor_id: string
-  last_seen_at: number
-}
-
 /** Mean of a Zipf distribution on 1..k with exponent s. */
 function zipfMean(s: number, k: number): number {
   let num = 0
@@ -854,11 +847,35 @@ export function visitCounts(visitors: number, visits: number, cap: number, r: Rn
 
 const PAGES = ['/', '/products', '/cart', '/checkout', '/account', '/search', '/blog', '/help/shipping']
 
+/** One visit of visitor `v`: its time, device version and `salt` (what makes the visit row). */
+export interface VisitRef {
+  v: number
+  ts: number
+  version: number
+  isFirst: boolean
+  salt: number
+}
+
+/**
+ * The visits of a visitor whose identity rows the server would have written: its first visit (the
+ * claim), the last visit with each fingerprint it showed (its profile and candidate-index rows).
+ */
+export interface VisitorHistory {
+  v: number
+  first: VisitRef
+  /** The last visit with the original fingerprint (absent when the first visit already had the new one). */
+  lastV0: VisitRef | null
+  /** The last visit with the changed fingerprint, for visitors whose browser changed. */
+  lastV1: VisitRef | null
+}
+
 export interface StageData {
   visitorsFrom: number
   visitorsTo: number
   visitors: VisitorRow[]
-  fingerprints: FingerprintRow[]
+  histories: VisitorHistory[]
+  /** Visits within `windowUs` of the end of the data, in time order (the replay table keeps these). */
+  recentVisits(windowUs: number): VisitRef[]
   visitCount: number
   /** Visits in time order, as real ones are inserted. */
   visits(): Generator<VisitRow>
@@ -886,6 +903,8 @@ export class Dataset {
   readonly currentFp: string[]
   readonly currentVersion: Uint8Array
   readonly lastSeen: Float64Array
+  /** The client IP of visitor `v`'s last visit: the address its stored profile holds. */
+  readonly profileIp: string[]
   appId = ''
   templates: Templates | null = null
   private readonly detailCache = new Map<number, string>()
@@ -917,6 +936,7 @@ export class Dataset {
     this.currentFp = new Array<string>(visitors).fill('')
     this.currentVersion = new Uint8Array(visitors)
     this.lastSeen = new Float64Array(visitors)
+    this.profileIp = new Array<string>(visitors).fill('')
   }
 
   /** Whether visitor `v` changed fingerprint, and when. */
@@ -954,24 +974,29 @@ export class Dataset {
     for (let v = from; v < to; v++) n += this.counts[v]!
     const ts = new Float64Array(n)
     const who = new Int32Array(n)
-    const first = new Float64Array(to - from).fill(Number.POSITIVE_INFINITY)
-    const last = new Float64Array(to - from)
-    const lastV0 = new Float64Array(to - from)
+    const firstJ = new Int32Array(to - from).fill(-1)
+    const lastJ = new Int32Array(to - from).fill(-1)
+    const lastV0J = new Int32Array(to - from).fill(-1)
+    const lastV1J = new Int32Array(to - from).fill(-1)
     const changeAt = new Float64Array(to - from).fill(Number.POSITIVE_INFINITY)
     let m = 0
     for (let v = from; v < to; v++) {
       const [start, end] = this.window(v)
       const ch = this.change(v, start, end)
-      if (ch !== null) changeAt[v - from] = ch
+      const k = v - from
+      if (ch !== null) changeAt[k] = ch
       const r = new Rng(mix(0x75, v, this.opts.seed))
+      const later = (a: number, j: number) => a < 0 || ts[j]! > ts[a]! || (ts[j] === ts[a] && j > a)
       for (let j = 0; j < this.counts[v]!; j++) {
         const t = Math.floor(start + r.next() * (end - start))
         ts[m] = t
-        who[m++] = v
-        const k = v - from
-        if (t < first[k]!) first[k] = t
-        if (t > last[k]!) last[k] = t
-        if (t < changeAt[k]! && t > lastV0[k]!) lastV0[k] = t
+        who[m] = v
+        if (firstJ[k]! < 0 || !later(firstJ[k]!, m)) firstJ[k] = m
+        if (later(lastJ[k]!, m)) lastJ[k] = m
+        if (t < changeAt[k]!) {
+          if (later(lastV0J[k]!, m)) lastV0J[k] = m
+        } else if (later(lastV1J[k]!, m)) lastV1J[k] = m
+        m++
       }
     }
     const order = new Uint32Array(n)
@@ -980,32 +1005,34 @@ export class Dataset {
 
     const appId = this.appId
     const visitors: VisitorRow[] = []
-    const fingerprints: FingerprintRow[] = []
+    const histories: VisitorHistory[] = []
+    const ref = (v: number, j: number): VisitRef => ({
+      v,
+      ts: ts[j]!,
+      version: ts[j]! >= changeAt[v - from]! ? 1 : 0,
+      isFirst: j === firstJ[v - from],
+      salt: j,
+    })
     for (let v = from; v < to; v++) {
       const k = v - from
       const visitor_id = this.visitorIds[v]!
-      visitors.push({ app_id: appId, visitor_id, first_seen_at: first[k]!, last_seen_at: last[k]! })
-      const changed = changeAt[k]! !== Number.POSITIVE_INFINITY && last[k]! >= changeAt[k]!
-      const hasV0 = lastV0[k]! > 0
-      if (hasV0) {
-        fingerprints.push({
-          app_id: appId,
-          fingerprint: this.fingerprint(v, 0),
-          visitor_id,
-          last_seen_at: lastV0[k]!,
-        })
-      }
-      if (changed) {
-        fingerprints.push({
-          app_id: appId,
-          fingerprint: this.fingerprint(v, 1),
-          visitor_id,
-          last_seen_at: last[k]!,
-        })
-      }
-      this.currentFp[v] = this.fingerprint(v, changed ? 1 : 0)
-      this.currentVersion[v] = changed ? 1 : 0
-      this.lastSeen[v] = last[k]!
+      visitors.push({
+        app_id: appId,
+        visitor_id,
+        first_seen_at: ts[firstJ[k]!]!,
+        last_seen_at: ts[lastJ[k]!]!,
+      })
+      histories.push({
+        v,
+        first: ref(v, firstJ[k]!),
+        lastV0: lastV0J[k]! < 0 ? null : ref(v, lastV0J[k]!),
+        lastV1: lastV1J[k]! < 0 ? null : ref(v, lastV1J[k]!),
+      })
+      const version = lastV1J[k]! < 0 ? 0 : 1
+      this.currentFp[v] = this.fingerprint(v, version)
+      this.currentVersion[v] = version
+      this.lastSeen[v] = ts[lastJ[k]!]!
+      this.profileIp[v] = this.visitIp(v, lastJ[k]!).ip
     }
 
     const self = this
@@ -1013,20 +1040,33 @@ export class Dataset {
       visitorsFrom: from,
       visitorsTo: to,
       visitors,
-      fingerprints,
+      histories,
       visitCount: n,
-      *visits() {
-        const seen = new Uint8Array(to - from)
+      recentVisits(windowUs) {
+        const since = self.opts.now - windowUs
+        const out: VisitRef[] = []
         for (let i = 0; i < n; i++) {
           const j = order[i]!
-          const v = who[j]!
-          const k = v - from
-          const isFirst = seen[k] === 0
-          seen[k] = 1
-          yield self.visit(v, ts[j]!, ts[j]! >= changeAt[k]! ? 1 : 0, isFirst, j)
+          if (ts[j]! >= since) out.push(ref(who[j]!, j))
+        }
+        return out
+      },
+      *visits() {
+        for (let i = 0; i < n; i++) {
+          const r = ref(who[order[i]!]!, order[i]!)
+          yield self.visit(r.v, r.ts, r.version, r.isFirst, r.salt)
         }
       },
     }
+  }
+
+  /** The client IP of visitor `v`'s visit `salt`: its home address, or one of the pool's in one visit of five. */
+  visitIp(v: number, salt: number): { ip: string; ipIdx: number } {
+    const t = this.templates!
+    const r = new Rng(mix(0x1b1, v, salt, this.opts.seed))
+    const homeIp = mix(0x19, v) % t.ips.length
+    const ipIdx = r.chance(0.2) ? r.int(t.ips.length) : homeIp
+    return { ip: t.ips[ipIdx]!.replace(/\.\d+$/, `.${1 + (mix(0x1a, v) % 254)}`), ipIdx }
   }
 
   /** visitor_details JSON for a family seen from pool IP `ip`: the family's, with that IP's ASN. */
@@ -1041,14 +1081,17 @@ export class Dataset {
     return s
   }
 
+  /** The components visitor `v`'s visit `salt` sent: those of its visit row (same generator, same seed). */
+  visitComponents(v: number, version: number, tsUs: number, salt: number): Components {
+    return components(device(v, version), new Rng(mix(0x715, v, salt, this.opts.seed)), tsUs)
+  }
+
   visit(v: number, tsUs: number, version: number, isFirst: boolean, salt: number): VisitRow {
     const t = this.templates!
     const r = new Rng(mix(0x715, v, salt, this.opts.seed))
     const d = device(v, version)
     const comps = components(d, r, tsUs)
-    const homeIp = mix(0x19, v) % t.ips.length
-    const ipIdx = r.chance(0.2) ? r.int(t.ips.length) : homeIp
-    const ip = t.ips[ipIdx]!.replace(/\.\d+$/, `.${1 + (mix(0x1a, v) % 254)}`)
+    const { ip, ipIdx } = this.visitIp(v, salt)
     const page = r.pick(PAGES)
     const url =
       page === '/products'

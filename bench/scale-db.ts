@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import pg from 'pg'
-import type { FingerprintRow, StageData, VisitorRow, VisitRow } from './scale-data.js'
+import type { StageData, VisitorRow, VisitRow } from './scale-data.js'
 
 export type DbKind = 'sqlite' | 'postgres'
 
@@ -96,8 +96,9 @@ export interface BenchDb {
   /** Median time of `runs` executions of a query, in ms (rows fully read). */
   time(sql: string, params: unknown[], runs: number): Promise<number>
   /**
-   * Loads one stage: visitors, fingerprints, then visits in time order. Returns the seconds spent
-   * waiting for the database (the rest is generating the rows).
+   * Loads one stage's visitors (first and last seen, no profile) and visits, in time order. Returns the
+   * seconds spent waiting for the database (the rest is generating the rows). The identity rows
+   * (profiles, candidate indexes, claims, replay keys) are the server's to write: scale-identity.ts.
    */
   load(stage: StageData, progress: Progress): Promise<number>
   /**
@@ -123,21 +124,17 @@ export async function sqliteStore(): Promise<{ url: string; open(): BenchDb }> {
       const db = new SqliteDatabase(file)
       db.pragma('journal_mode = WAL')
       db.pragma('synchronous = NORMAL')
-      db.pragma('busy_timeout = 10000')
+      // The server's sampled ANALYZE (once visits double) holds the write lock: seconds, or much more on a
+      // busy machine; a bulk insert waits for it rather than failing.
+      db.pragma('busy_timeout = 300000')
       const insVisitor = db.prepare(
         'INSERT INTO visitors (app_id, visitor_id, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)',
-      )
-      const insFp = db.prepare(
-        'INSERT INTO fingerprints (app_id, fingerprint, visitor_id, last_seen_at) VALUES (?, ?, ?, ?)',
       )
       const insVisit = db.prepare(
         `INSERT INTO visits (${VISIT_COLUMNS.join(', ')}) VALUES (${VISIT_COLUMNS.map(() => '?').join(', ')})`,
       )
       const visitorTx = db.transaction((rows: VisitorRow[]) => {
         for (const r of rows) insVisitor.run(r.app_id, r.visitor_id, r.first_seen_at, r.last_seen_at)
-      })
-      const fpTx = db.transaction((rows: FingerprintRow[]) => {
-        for (const r of rows) insFp.run(r.app_id, r.fingerprint, r.visitor_id, r.last_seen_at)
       })
       const visitTx = db.transaction((rows: VisitRow[]) => {
         for (const r of rows) insVisit.run(...VISIT_COLUMNS.map((c) => r[c]))
@@ -179,11 +176,6 @@ export async function sqliteStore(): Promise<{ url: string; open(): BenchDb }> {
           for (let i = 0; i < stage.visitors.length; i += SMALL_BATCH) {
             const rows = stage.visitors.slice(i, i + SMALL_BATCH)
             timed(() => visitorTx(rows))
-            progress.tick(rows.length)
-          }
-          for (let i = 0; i < stage.fingerprints.length; i += SMALL_BATCH) {
-            const rows = stage.fingerprints.slice(i, i + SMALL_BATCH)
-            timed(() => fpTx(rows))
             progress.tick(rows.length)
           }
           let batch: VisitRow[] = []
@@ -328,19 +320,6 @@ export async function postgresStore(): Promise<{ url: string; open(): BenchDb }>
             )
             progress.tick(rows.length)
           }
-          for (let i = 0; i < stage.fingerprints.length; i += SMALL_BATCH) {
-            const rows = stage.fingerprints.slice(i, i + SMALL_BATCH)
-            await client.query(
-              'INSERT INTO fingerprints (app_id, fingerprint, visitor_id, last_seen_at) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[])',
-              [
-                rows.map((r) => r.app_id),
-                rows.map((r) => r.fingerprint),
-                rows.map((r) => r.visitor_id),
-                rows.map((r) => r.last_seen_at),
-              ],
-            )
-            progress.tick(rows.length)
-          }
           await client.query('COMMIT')
           let dbMs = performance.now() - t0
           // Visits: COPY … FROM STDIN, 1000 rows per statement and ten per transaction; the next batch is
@@ -380,7 +359,12 @@ export async function postgresStore(): Promise<{ url: string; open(): BenchDb }>
         async settle() {
           // Autovacuum would have vacuumed (visibility map) and analyzed these insert-only tables long
           // before they reached this size; do it now so the planner sees what it would see in production.
-          await q('VACUUM (ANALYZE) visitors, fingerprints, visits')
+          // Every table of this schema (whatever the server's migrations created), not the whole database.
+          const { rows } = await q(
+            'select tablename from pg_tables where schemaname = current_schema() order by tablename',
+          )
+          const tables = rows.map((r: { tablename: string }) => `"${r.tablename}"`)
+          await q(`VACUUM (ANALYZE) ${tables.join(', ')}`)
           // And write out what the load left dirty now, rather than in spread checkpoints (and kernel
           // writeback) during the measurements, where they would stall the commits of identifications.
           await q('CHECKPOINT')

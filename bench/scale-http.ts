@@ -158,6 +158,9 @@ export async function calibrate(
   }
   await db.exec('DELETE FROM visits')
   await db.exec('DELETE FROM fingerprints')
+  await db.exec('DELETE FROM fingerprint_parts')
+  await db.exec('DELETE FROM visitor_claims')
+  await db.exec('DELETE FROM payload_nonces')
   await db.exec('DELETE FROM visitors')
   return t
 }
@@ -235,6 +238,8 @@ export interface StageMeasurement {
     returning: number
     newFound: number
     mix: string
+    /** Requests of each kind by the path the server took (read from the stored visit). */
+    paths: Record<IdentifyKind, Record<Path, number>>
     serverCpuMsPerRequest: number
   }
   rssMb: number
@@ -274,8 +279,34 @@ class VisitorPicker {
   }
 }
 
+export const IDENTIFY_KINDS = ['cookie', 'exact', 'similar', 'new'] as const
+export type IdentifyKind = (typeof IDENTIFY_KINDS)[number]
+/** The engine's paths (identification.path of a stored visit). */
+export const PATHS = ['storedId', 'fingerprint', 'fuzzy', 'new'] as const
+export type Path = (typeof PATHS)[number]
+
+/** The path each of these requests took, from the identification the server stored with the visit. */
+async function storedPaths(db: BenchDb, requestIds: string[]): Promise<Map<string, Path>> {
+  const out = new Map<string, Path>()
+  for (let i = 0; i < requestIds.length; i += 500) {
+    const ids = requestIds.slice(i, i + 500)
+    const rows = await db.query<{ request_id: string; identification: string }>(
+      `select request_id, identification from visits where request_id in (${ids.map(() => '?').join(', ')})`,
+      ids,
+    )
+    for (const r of rows) {
+      const { path } = (
+        typeof r.identification === 'string' ? JSON.parse(r.identification) : r.identification
+      ) as { path: Path }
+      out.set(r.request_id, path)
+    }
+  }
+  return out
+}
+
 export async function measureStage(
   http: Http,
+  db: BenchDb,
   pid: number,
   ds: Dataset,
   loaded: number,
@@ -349,23 +380,29 @@ export async function measureStage(
   })
   const allVisits = getPlans.reduce((n, p) => n + p.visits, 0)
 
-  // POST /v1/identify — returning visitors (weighted by traffic) with their cookie (50%), returning ones
-  // that lost it and match by fingerprint (20%), and new browsers (30%).
+  // POST /v1/identify — returning visitors (weighted by traffic) with their cookie (45%); returning ones
+  // that lost it, from the address their stored profile holds: the same browser (20%: the exact-
+  // fingerprint path) or one that has since installed a font (10%: the similar-fingerprint path); and
+  // new browsers (25%). Which path each request took is read back from the visit the server stored.
   let newDevice = 2_000_000_000 + stage * 10_000_000 + (opts.seed % 1000) * 10_000
   const nowUs = () => Date.now() * 1000
   const identifyReq = (r: Rng) => {
     const u = r.next()
-    const kind = u < 0.5 ? 'cookie' : u < 0.7 ? 'fingerprint' : 'new'
-    const v = kind === 'new' ? -1 : picker.weighted(r)
-    const d = v < 0 ? device(newDevice++) : device(v, ds.currentVersion[v]!)
+    let kind: IdentifyKind = u < 0.45 ? 'cookie' : u < 0.65 ? 'exact' : u < 0.75 ? 'similar' : 'new'
+    let v = kind === 'new' ? -1 : picker.weighted(r)
+    if (kind === 'similar') {
+      // A browser that still shows its original fingerprint, so that a font added is a change.
+      for (let k = 0; k < 50 && ds.currentVersion[v] !== 0; k++) v = picker.weighted(r)
+      if (ds.currentVersion[v] !== 0) kind = 'exact'
+    }
+    const d = v < 0 ? device(newDevice++) : device(v, kind === 'similar' ? 1 : ds.currentVersion[v]!)
     const f = FAMILIES[d.family]!
     const comps = components(d, r, nowUs())
     const storedId =
       kind === 'cookie'
         ? issueToken(keys.tokenSecret, ds.appId, ds.visitorIds[v]!, Date.now() - 86_400_000)
         : null
-    const ip =
-      ds.templates!.ips[v < 0 ? r.int(ds.templates!.ips.length) : mix(0x19, v) % ds.templates!.ips.length]!
+    const ip = v < 0 ? ds.templates!.ips[r.int(ds.templates!.ips.length)]! : ds.profileIp[v]!
     const body = identifyBody(
       keys.publicKey,
       comps,
@@ -378,6 +415,7 @@ export async function measureStage(
     return {
       kind,
       v,
+      requestId: '',
       run: () => http.send('POST', '/v1/identify', identifyHeaders(f.userAgent, ip), body),
     }
   }
@@ -401,7 +439,8 @@ export async function measureStage(
     (i, reply) => {
       if (reply.status !== 200) return false
       const p = plans[i]!
-      const res = JSON.parse(reply.body) as { visitorId: string; visitorFound: boolean }
+      const res = JSON.parse(reply.body) as { requestId: string; visitorId: string; visitorFound: boolean }
+      p.requestId = res.requestId
       if (p.kind === 'new') {
         if (res.visitorFound) newFound++
         return !res.visitorFound
@@ -414,6 +453,17 @@ export async function measureStage(
   )
   const idCpu = (cpuMs(pid) - idCpu0) / opts.requests
   sample()
+  const stored = await storedPaths(
+    db,
+    plans.map((p) => p.requestId).filter((id) => id !== ''),
+  )
+  const paths = Object.fromEntries(
+    IDENTIFY_KINDS.map((k) => [k, Object.fromEntries(PATHS.map((p) => [p, 0]))]),
+  ) as Record<IdentifyKind, Record<Path, number>>
+  for (const p of plans) {
+    const path = stored.get(p.requestId)
+    if (path) paths[p.kind][path]++
+  }
   return {
     get: {
       n: get.n,
@@ -435,7 +485,8 @@ export async function measureStage(
       returning,
       returningMatched: matched,
       newFound,
-      mix: '50% returning with storedId, 20% returning by fingerprint only, 30% new browsers',
+      mix: '45% returning with storedId; without it, from the address of their profile: 20% the same browser, 10% with a font added; 25% new browsers',
+      paths,
       serverCpuMsPerRequest: Math.round(idCpu * 100) / 100,
     },
     rssMb: Math.round(rssMb(pid) * 10) / 10,

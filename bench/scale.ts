@@ -8,7 +8,17 @@ import { loadavg } from 'node:os'
 import { fmt, startSightline } from './lib.js'
 import { Dataset, ipPool } from './scale-data.js'
 import { type BenchDb, type DbKind, Progress, postgresStore, sqliteStore } from './scale-db.js'
-import { calibrate, Http, type Latency, measureStage, type StageMeasurement } from './scale-http.js'
+import {
+  calibrate,
+  Http,
+  IDENTIFY_KINDS,
+  type Latency,
+  measureStage,
+  PATHS,
+  type Path,
+  type StageMeasurement,
+} from './scale-http.js'
+import { IdentityLoader, identityWork } from './scale-identity.js'
 
 interface Options {
   dbs: DbKind[]
@@ -141,7 +151,10 @@ interface StageResult extends StageMeasurement {
   stage: string
   visits: number
   visitors: number
-  fingerprints: number
+  /** Rows of the identity tables after loading (before the measured requests). */
+  identityRows: IdentityRows
+  /** Seconds the server's own functions took to write the stage's identity rows. */
+  identitySeconds: number
   loadSeconds: number
   loadRowsPerSecond: number
   /** Of loadSeconds, the time spent waiting for the database (the rest: generating rows). */
@@ -151,6 +164,41 @@ interface StageResult extends StageMeasurement {
 }
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`)
+
+interface IdentityRows {
+  profiles: number
+  fingerprints: number
+  fingerprintParts: number
+  claims: number
+  replayKeys: number
+}
+
+async function countIdentityRows(db: BenchDb): Promise<IdentityRows> {
+  const n = async (sql: string) => Number((await db.query<{ n: number | string }>(sql))[0]?.n ?? 0)
+  return {
+    profiles: await n('select count(*) as n from visitors where profile is not null'),
+    fingerprints: await n('select count(*) as n from fingerprints'),
+    fingerprintParts: await n('select count(*) as n from fingerprint_parts'),
+    claims: await n('select count(*) as n from visitor_claims'),
+    replayKeys: await n('select count(*) as n from payload_nonces'),
+  }
+}
+
+/** Requests by the path the server took, over all kinds. */
+const pathTotals = (r: StageResult) =>
+  Object.fromEntries(
+    PATHS.map((p) => [p, IDENTIFY_KINDS.reduce((n, k) => n + r.identify.paths[k][p], 0)]),
+  ) as Record<Path, number>
+
+const pathLine = (r: StageResult) => PATHS.map((p) => `${p} ${pathTotals(r)[p]}`).join(', ')
+
+/** Stages where a fingerprint path (exact or similar) never ran: their latencies do not measure it. */
+const pathFailures = (results: StageResult[]) =>
+  results.flatMap((r) => {
+    const t = pathTotals(r)
+    const missing = (['fingerprint', 'fuzzy'] as const).filter((p) => t[p] === 0)
+    return missing.length ? [`${r.db} ${r.stage}: no request took the ${missing.join(' or ')} path`] : []
+  })
 
 // Interrupted: stop the server and remove the data all the same.
 const cleanups = new Set<() => Promise<void>>()
@@ -186,6 +234,7 @@ async function runDb(
     cleanups.add(stopServer)
     const pid = server.child.pid!
     const http = new Http(server.url, o.concurrency)
+    let closeLoader = async () => {}
     try {
       db = store.open()
       log(`${kind}: server ${server.url} (pid ${pid}) on ${db.location}`)
@@ -205,28 +254,33 @@ async function runDb(
       ds.appId = app.id
       ds.templates = templates
       const keys = { publicKey: server.publicKey, secretKey: server.secretKey, tokenSecret: secret.value }
-      let fingerprints = 0
+      const identities = new IdentityLoader(kind, store.url, ds, secret.value)
+      closeLoader = () => identities.close()
       for (let s = 0; s < ds.stageVisits.length; s++) {
         const stage = ds.stage(s)
-        fingerprints += stage.fingerprints.length
-        const rows = stage.visitors.length + stage.fingerprints.length + stage.visitCount
+        const rows = stage.visitors.length + stage.visitCount
         const name = label(ds.stageVisits[s]!)
         const progress = new Progress(`${kind} → ${name} visits`.padEnd(22), rows)
         const loadDbSeconds = await db.load(stage, progress)
         const loadSeconds = progress.finish()
+        const idProgress = new Progress(`${kind} → ${name} identity rows`.padEnd(22), identityWork(stage))
+        await identities.load(stage, idProgress)
+        const identitySeconds = idProgress.finish()
+        const identityRows = await countIdentityRows(db)
         const t0 = performance.now()
         await db.settle()
         const settleSeconds = (performance.now() - t0) / 1000
         log(
           `${kind} ${name}: measuring (${o.requests} GET + ${o.requests} identify, ${o.concurrency} in flight)…`,
         )
-        const m = await measureStage(http, pid, ds, stage.visitorsTo, keys, { ...o, warmup: 200 }, s)
+        const m = await measureStage(http, db, pid, ds, stage.visitorsTo, keys, { ...o, warmup: 200 }, s)
         const r: StageResult = {
           db: kind,
           stage: name,
           visits: ds.stageVisits[s]!,
           visitors: ds.stageVisitors[s]!,
-          fingerprints,
+          identityRows,
+          identitySeconds: Math.round(identitySeconds * 10) / 10,
           loadSeconds: Math.round(loadSeconds * 10) / 10,
           loadRowsPerSecond: Math.round(rows / loadSeconds),
           loadDbSeconds: Math.round(loadDbSeconds * 10) / 10,
@@ -236,7 +290,7 @@ async function runDb(
         }
         results.push(r)
         log(
-          `${kind} ${name}: GET p50 ${r.get.p50} p99 ${r.get.p99} ms · identify p50 ${r.identify.p50} p99 ${r.identify.p99} ms · RSS ${r.rssMb} MB · ${r.get.errors + r.identify.errors} errors · returning matched ${r.identify.returningMatched}/${r.identify.returning}`,
+          `${kind} ${name}: GET p50 ${r.get.p50} p99 ${r.get.p99} ms · identify p50 ${r.identify.p50} p99 ${r.identify.p99} ms · RSS ${r.rssMb} MB · ${r.get.errors + r.identify.errors} errors · returning matched ${r.identify.returningMatched}/${r.identify.returning} · paths ${pathLine(r)}`,
         )
       }
       diagnostics = await diagnose(db, ds, ds.stageVisitors.at(-1)!)
@@ -247,6 +301,7 @@ async function runDb(
       )
       log(`${kind}: fingerprint lookup: ${diagnostics.fingerprintPlan.join(' / ')}`)
     } finally {
+      await closeLoader()
       http.close()
       await server.stop()
       cleanups.delete(stopServer)
@@ -367,12 +422,27 @@ function markdown(
       `| ${r.db} | ${r.stage} | ${r.get.classes.map((c) => `${fmt(c.p50, 2)} / ${fmt(c.p99, 2)} (${fmt(c.avgVisits)})`).join(' | ')} |`,
     )
   }
+  lines.push(
+    '',
+    `POST /v1/identify: requests of each kind by the path the server took (stored identifier / exact fingerprint / similar fingerprint / new), and the identity rows loaded before them by the server's own functions:`,
+    '',
+    `| db | stage | ${IDENTIFY_KINDS.join(' | ')} | all | loaded: profiles, fingerprints, fingerprint_parts, claims, replay keys (seconds) |`,
+    `|---|---|${IDENTIFY_KINDS.map(() => '---').join('|')}|---|---|`,
+  )
+  for (const r of results) {
+    const t = pathTotals(r)
+    const i = r.identityRows
+    lines.push(
+      `| ${r.db} | ${r.stage} | ${IDENTIFY_KINDS.map((k) => PATHS.map((p) => r.identify.paths[k][p]).join(' / ')).join(' | ')} | ${PATHS.map((p) => t[p]).join(' / ')} | ${[i.profiles, i.fingerprints, i.fingerprintParts, i.claims, i.replayKeys].map((n) => n.toLocaleString('en-US')).join(', ')} (${r.identitySeconds} s) |`,
+    )
+  }
   for (const d of diagnostics) {
     lines.push(
       '',
       `${d.db}, GET query at the last stage, run directly: heaviest visitor (${d.heaviestVisits} visits) ${fmt(d.getSelectAllMs, 2)} ms as sent (select *) vs ${fmt(d.getNeededColumnsMs, 2)} ms with only the needed columns; typical visitor (${d.typicalVisits} visits) ${fmt(d.typicalSelectAllMs, 2)} vs ${fmt(d.typicalNeededColumnsMs, 2)} ms. Plan: ${condensePlan(d.getPlan)}`,
     )
   }
+  for (const f of pathFailures(results)) lines.push(`\nFAILED: ${f}`)
   const errors = results.filter((r) => r.get.errors + r.identify.errors > 0)
   for (const r of errors) {
     lines.push(`\nWARNING: ${r.db} ${r.stage}: ${r.get.errors} GET and ${r.identify.errors} identify errors`)
@@ -416,6 +486,7 @@ async function main() {
           loadAverage: { start, end },
           results,
           ratios: rs,
+          pathFailures: pathFailures(results),
           diagnostics,
           targets: { p99Ratio: RATIO_TARGET, rssFlatFactor: RSS_FLAT },
         },
@@ -426,10 +497,12 @@ async function main() {
   } else {
     console.log(markdown(o, results, rs, diagnostics, { start, end }))
   }
+  // Latencies measured without the fingerprint paths running do not measure identification.
+  if (pathFailures(results).length) process.exitCode = 1
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err) => {
     console.error(err)
     process.exit(1)

@@ -33,12 +33,12 @@ async function fails(args: string[]) {
 }
 
 /** Starts `sightline serve` on a free port; resolves once it prints its address. */
-function serve(dataDir: string, extra: string[] = []) {
+function serve(dataDir: string, extra: string[] = [], env: Record<string, string> = {}) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extra],
     {
-      env: { ...process.env, LOG_LEVEL: 'warn' },
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     },
   )
   let out = ''
@@ -187,7 +187,8 @@ describe('sightline CLI', () => {
 
   it('on first start creates the Demo app, prints its keys once, serves the demo, and drains on SIGTERM', async () => {
     const dir = tmp()
-    const first = serve(dir)
+    // Info logs: the test waits for the server to say it has the request, then that it is draining.
+    const first = serve(dir, [], { LOG_LEVEL: 'info' })
     const url = await first.ready
     assert.match(first.output(), /public key: pk_\w+/)
     // The secret key is in a file only this user can read, never on stdout (where the logs go).
@@ -202,8 +203,9 @@ describe('sightline CLI', () => {
     // An identification whose body is still arriving when SIGTERM comes is finished, not dropped.
     const publicKey = /public key: (pk_\w+)/.exec(first.output())![1]!
     const body = JSON.stringify({ apiKey: publicKey, url: 'https://shop.example/', components: {} })
+    let req!: ReturnType<typeof request>
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
+      req = request(
         `${url}/v1/identify`,
         { method: 'POST', headers: { 'content-type': 'text/plain' } },
         (res) => {
@@ -215,12 +217,21 @@ describe('sightline CLI', () => {
         },
       )
       req.on('error', reject)
-      req.write(body.slice(0, 20))
-      setTimeout(() => {
-        first.child.kill('SIGTERM')
-        setTimeout(() => req.end(body.slice(20)), 500)
-      }, 1000)
     })
+    req.write(body.slice(0, 20))
+    const logged = async (re: RegExp) => {
+      while (
+        !first
+          .output()
+          .split('\n')
+          .some((line) => re.test(line))
+      )
+        await new Promise((r) => setTimeout(r, 10))
+    }
+    await logged(/"msg":"incoming request".*\/v1\/identify|\/v1\/identify.*"msg":"incoming request"/)
+    first.child.kill('SIGTERM')
+    await logged(/shutting down: draining requests/)
+    req.end(body.slice(20))
     const done = await answer
     assert.equal(done.status, 200, done.body)
     assert.match(JSON.parse(done.body).visitorId, /^[A-Za-z0-9]{20}$/)

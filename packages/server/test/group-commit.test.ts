@@ -86,13 +86,17 @@ describe('group commit on PostgreSQL: processes that lock rows in opposite order
         calls++
         await bump(trx, first)
         if (++arrived === 2) release()
-        await Promise.race([bothHoldOneRow, new Promise((r) => setTimeout(r, 2000))])
+        // Wait until both hold their first row, however long that takes: then each must wait for the other.
+        // (The victim's second run finds the barrier passed.)
+        await bothHoldOneRow
         await bump(trx, second)
         return first
       }
       const results = await Promise.all([a.run(crossed(1, 2)), b.run(crossed(2, 1))])
       assert.deepEqual(results.sort(), [1, 2])
-      assert.equal(calls, 3, 'PostgreSQL chose one of the two as the deadlock victim, and it ran again')
+      // PostgreSQL chose a deadlock victim, and it ran again (more retries when a loaded machine makes the
+      // retry collide again: the property is that both commit).
+      assert.ok(calls >= 3, `${calls} runs`)
       assert.deepEqual(await values(db), [2, 2])
     }))
 })

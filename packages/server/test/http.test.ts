@@ -220,14 +220,29 @@ for (const dialect of DIALECTS) {
       }
 
       it('drops unknown top-level fields (newer agents may send more)', async () => {
-        const res = await identify({ futureField: { x: 1 } })
+        const marker = 'unknown-field-7f3a'
+        const res = await identify({ futureField: { x: marker }, [`${marker}-key`]: 1, tag: { kept: 1 } })
         assert.equal(res.status, 200)
         const rows = await s.sl.db.kysely
           .selectFrom('visits')
-          .select('components')
+          .selectAll()
           .where('request_id', '=', res.json.requestId)
           .execute()
         assert.equal(rows.length, 1)
+        // Neither the unknown fields' names nor their values were stored, in any column; the known ones were.
+        const stored = JSON.stringify(rows[0])
+        assert.ok(!stored.includes(marker), stored)
+        assert.ok(!stored.includes('futureField'), stored)
+        assert.deepEqual(JSON.parse(rows[0]!.tag!), { kept: 1 })
+        assert.equal(rows[0]!.url, PAGE)
+        // Nor served back.
+        const visits = await fetch(`${s.url}/v1/visitors/${res.json.visitorId}`, {
+          headers: { auth: s.secretKey },
+        })
+        assert.equal(visits.status, 200)
+        const served = await visits.text()
+        assert.ok(served.includes(res.json.requestId))
+        assert.ok(!served.includes(marker) && !served.includes('futureField'), served)
       })
 
       it('rejects an unsupported content type with 415', async () => {

@@ -192,17 +192,32 @@ for (const dialect of DIALECTS) {
         .execute()
       assert.equal(claims.length, 0)
       if (dialect === 'postgres') {
-        // Whole partitions only: the 400-day-old month went; visits_default is never dropped.
+        // Whole partitions: the 400-day-old month went; visits_default is never dropped, its old rows are
+        // deleted (the 900-day-old visit and the round-trip test's visits from 2024).
         assert.ok(r.droppedPartitions.includes(partitionName(monthStartMicros(old.ts / 1000))))
         assert.ok(!r.droppedPartitions.includes('visits_default'))
         assert.ok(!r.droppedPartitions.includes(partitionName(monthStartMicros(now))))
+        assert.equal(r.deletedVisits, 3)
       } else {
         // These two, and the round-trip test's visits from 2024.
         assert.equal(r.deletedVisits, 4)
-        assert.equal(await findVisit(db.kysely, appId, ancient.request_id), undefined)
-        const left = await db.kysely.selectFrom('visits').select('ts').execute()
-        assert.ok(left.every((v) => v.ts >= (now - 30 * day) * 1000))
       }
+      // On both databases: the expired visits are gone, whichever table held them.
+      for (const gone of [old, ancient]) {
+        assert.equal(await findVisit(db.kysely, appId, gone.request_id), undefined)
+        const rows = await db.kysely
+          .selectFrom('visits')
+          .select('request_id')
+          .where('request_id', '=', gone.request_id)
+          .execute()
+        assert.deepEqual(rows, [])
+      }
+      const left = await db.kysely.selectFrom('visits').select(['request_id', 'ts']).execute()
+      assert.ok(left.some((v) => v.request_id === recent.request_id))
+      assert.ok(
+        left.every((v) => v.ts >= (now - 30 * day) * 1000),
+        left.map((v) => v.request_id).join(' '),
+      )
     })
   })
 }

@@ -135,14 +135,19 @@ async function startInstance(
   const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) })
   const dispatcher =
     typeof dispatch === 'object' ? startWebhookDispatcher(sl.db.kysely, log as any, dispatch) : null
+  let closing: Promise<void> | null = null
   return {
     sl,
     url,
     app: place.app!,
     logs,
-    async close() {
-      await dispatcher?.stop()
-      await sl.close()
+    // Idempotent: tests close before counting deliveries (no send starts or lands after it), and again in finally.
+    close() {
+      closing ??= (async () => {
+        await dispatcher?.stop()
+        await sl.close()
+      })()
+      return closing
     },
   }
 }
@@ -353,7 +358,10 @@ for (const dialect of DIALECTS) {
         assert.ok(both(third, newest) && both(third, new4))
         assert.ok(!both(third, h4.secret), 'the secret from two rotations ago no longer verifies')
         await waitFor('the third v3 delivery', async () => v3.accepted.length === 3)
-        await sleep(100)
+        await waitFor('every delivery recorded', async () =>
+          (await deliveries(s)).every((r) => r.status === 'delivered'),
+        )
+        await s.close() // its dispatcher stopped: a duplicate would have been sent by now
         assert.equal(v4.requests.length, 3, 'each event once')
         assert.equal(v3.requests.length, 3, 'each event once')
       } finally {
@@ -395,9 +403,9 @@ for (const dialect of DIALECTS) {
         r0 = await rows()
         receiver.mode = 'ok'
         await waitFor('every delivery', () => all((r) => r.status === 'delivered'))
-        await sleep(200) // a duplicate would show up now
-
         const done = await rows()
+        await s.close() // its dispatcher stopped: a duplicate would have been sent by now
+
         for (const e of events) {
           assert.equal(receiver.acceptedTimes(e.requestId), 1, `event ${e.requestId} accepted once`)
           const seen = receiver.requests.filter((r) => r.eventId === e.requestId)
@@ -464,11 +472,14 @@ for (const dialect of DIALECTS) {
       const b = await startInstance(place, FAST)
       try {
         await waitFor('delivery by the new server', async () => receiver.accepted.length === 3)
-        await sleep(200)
+        // Once every row is recorded as delivered, no dispatcher sends it again.
+        await waitFor('every delivery recorded', async () =>
+          (await deliveries(b)).every((r) => r.status === 'delivered'),
+        )
+        const rows = await deliveries(b)
         for (const e of events) assert.equal(receiver.acceptedTimes(e.requestId), 1)
         assert.equal(receiver.requests.length, 3)
         for (const r of receiver.accepted) assert.ok(both(r, hook.secret))
-        const rows = await deliveries(b)
         assert.ok(rows.every((r) => r.status === 'delivered' && r.attempts >= 2))
       } finally {
         await b.close()
@@ -481,8 +492,13 @@ for (const dialect of DIALECTS) {
       const receiver = await Receiver.started()
       receiver.okDelayMs = 30
       // Two sends at a time each: neither can take the whole queue.
+      // Timeouts and leases far beyond any stall: a send timed out on a loaded machine is retried, and a lease
+      // expiring mid-send lets the other server take it; either is a second request that is not what this
+      // test is about (two dispatchers claiming the same delivery).
       const opts: DispatcherOverrides = {
         ...FAST,
+        timeoutMs: 30_000,
+        leaseMs: 120_000,
         batchSize: 3,
         concurrency: 2,
         idlePollMs: 15,
@@ -501,14 +517,19 @@ for (const dialect of DIALECTS) {
         for (let i = 0; i < 8; i++)
           events.push(...(await Promise.all([identify(a), identify(b), identify(a)])))
         await waitFor('every delivery', async () => receiver.accepted.length >= events.length)
-        await sleep(300)
+        await waitFor('every delivery recorded', async () =>
+          (await deliveries(a)).every((r) => r.status === 'delivered'),
+        )
+        const rows = await deliveries(a)
+        // Both dispatchers stopped: a duplicate would have been sent by now.
+        await Promise.all([a.close(), b.close()])
         assert.equal(receiver.requests.length, events.length, 'no event was sent twice')
         for (const e of events) assert.equal(receiver.acceptedTimes(e.requestId), 1)
-        const rows = await deliveries(a)
         assert.ok(rows.every((r) => r.status === 'delivered' && r.attempts === 1))
+        // How the work splits between them depends on scheduling; that together they sent each event once
+        // does not.
         const sent = (s: Instance) => s.logs.filter((l) => l.includes('"msg":"webhook delivered"')).length
         assert.equal(sent(a) + sent(b), events.length)
-        assert.ok(sent(a) > 0 && sent(b) > 0, `both dispatchers worked (${sent(a)} + ${sent(b)})`)
       } finally {
         await a.close()
         await b.close()
@@ -559,16 +580,11 @@ for (const dialect of DIALECTS) {
         })
         const first = await identify(s)
         await waitFor('the hanging request', async () => receiver.requests.length === 1)
-        for (let i = 0; i < 5; i++) {
-          const t0 = performance.now()
-          await identify(s)
-          const ms = performance.now() - t0
-          assert.ok(ms < 1000, `identification took ${ms} ms while the receiver hangs`)
-        }
-        const t0 = performance.now()
+        // Identifications answer while the send hangs, and stop() aborts it: had either waited for the
+        // send to end (its timeout), the delivery would count an attempt (checked below).
+        for (let i = 0; i < 5; i++) await identify(s)
         await s.close()
         closed = true
-        assert.ok(performance.now() - t0 < 8000, 'stop() does not wait for the receiver timeout')
         const db = openPlace(place)
         try {
           const row = await db.kysely
@@ -630,6 +646,7 @@ for (const dialect of DIALECTS) {
       const s = await startInstance(place, 'none')
       try {
         const db = s.sl.db.kysely
+        const cachedAt = Date.now()
         await identify(s) // this process now knows the app has no webhooks
         // Added behind this process's back, as the CLI does.
         await db
@@ -646,10 +663,12 @@ for (const dialect of DIALECTS) {
           })
           .execute()
         await identify(s)
-        assert.equal((await deliveries(s)).length, 0, 'the cached list is used')
+        // The cached list is used while it is fresh (a stalled machine may already be past it).
+        if (Date.now() - cachedAt < WEBHOOK_CACHE_MS)
+          assert.equal((await deliveries(s)).length, 0, 'the cached list is used')
         await sleep(WEBHOOK_CACHE_MS + 100)
         const e = await identify(s)
-        const rows = await deliveries(s)
+        const rows = (await deliveries(s)).filter((r) => r.event_id === e.requestId)
         assert.deepEqual(
           rows.map((r) => [r.webhook_id, r.event_id, r.status, Number(r.attempts)]),
           [['wh_fromcli', e.requestId, 'pending', 0]],

@@ -146,6 +146,9 @@ export async function applyRetention(
         result.droppedPartitions.push(name)
       }
     }
+    // Visits older than every monthly partition live in visits_default, which is never dropped.
+    const r = await sql`delete from visits_default where ts < ${cutoff}`.execute(db)
+    result.deletedVisits += Number(r.numAffectedRows ?? 0)
   } else {
     for (;;) {
       const r =

@@ -4,7 +4,7 @@ import { compare, gpuModel } from '../../src/identify/compare.js'
 import { type Candidate, decide, type Evidence, FUZZY_THRESHOLD } from '../../src/identify/engine.js'
 import { canonicalJson, computeFingerprint } from '../../src/identify/fingerprint.js'
 import { newRequestId, newVisitorId, REQUEST_ID_RE, VISITOR_ID_RE } from '../../src/identify/ids.js'
-import { PART_GROUPS, type Profile, partHashes } from '../../src/identify/profile.js'
+import { type Profile, partHashes } from '../../src/identify/profile.js'
 import { issueToken, verifyToken } from '../../src/identify/token.js'
 
 describe('ids', () => {
@@ -317,12 +317,39 @@ describe('engine helpers', () => {
     assert.equal(gpuModel(null), null)
   })
   it('partHashes: one changed component changes exactly its own group', () => {
-    const a = partHashes(STABLE)
-    assert.equal(a.length, PART_GROUPS.length)
-    for (const name of Object.keys(STABLE)) {
-      const b = partHashes({ ...STABLE, [name]: 'changed' })
-      const changed = a.filter((h, i) => h !== b[i]).length
-      assert.equal(changed, PART_GROUPS.filter((g) => g.includes(name)).length, name)
+    // Written out by hand: 0 device (GPU, cores, memory, platform, touch, vendor), 1 display and
+    // rendering, 2 fonts and maths, 3 language.
+    const groupOf: Record<keyof typeof STABLE, number> = {
+      webgl: 0,
+      hardwareConcurrency: 0,
+      deviceMemory: 0,
+      platform: 0,
+      touchSupport: 0,
+      vendor: 0,
+      screenSize: 1,
+      canvas: 1,
+      audio: 1,
+      fonts: 2,
+      math: 2,
+      pdfViewerEnabled: 2,
+      languages: 3,
+      intl: 3,
     }
+    const a = partHashes(STABLE)
+    assert.equal(a.length, 4)
+    for (const name of Object.keys(STABLE) as (keyof typeof STABLE)[]) {
+      const b = partHashes({ ...STABLE, [name]: 'changed' })
+      const changed = [0, 1, 2, 3].filter((i) => a[i] !== b[i])
+      assert.deepEqual(changed, [groupOf[name]], name)
+    }
+  })
+
+  it('partHashes: a group hashes "<index>:" and its values, as canonical JSON, in SHA-256 (16 hex)', () => {
+    // Worked with coreutils, independently of the code:
+    //   printf '%s' '2:[["Arial","Calibri","Cambria","Consolas","Segoe UI"],{"tan":-1.4214488238747245},true]' | sha256sum
+    //   printf '%s' '3:[["en-US","en"],{"calendar":"gregory","hourCycle":"h12","locale":"en-US","numberingSystem":"latn","timeZone":"America/Chicago"}]' | sha256sum
+    const h = partHashes(STABLE)
+    assert.equal(h[2], 'e29e17c54f44b8aa')
+    assert.equal(h[3], 'cb5ee3dd64340caa')
   })
 })
