@@ -85,7 +85,7 @@ describe('@sightline/react in Chromium: a page bundled by esbuild, against a rea
   })
 
   /** Opens the page; records every identify answer the server sent it. */
-  async function open(cache: string) {
+  async function open(cache: string, apiKey = s.publicKey) {
     const page = await browser.context.newPage()
     const errors: Error[] = []
     page.on('pageerror', (e) => errors.push(e))
@@ -93,7 +93,7 @@ describe('@sightline/react in Chromium: a page bundled by esbuild, against a rea
     page.on('response', async (r) => {
       if (r.url() === `${s.url}/v1/identify` && r.request().method() === 'POST') answers.push(await r.json())
     })
-    const q = new URLSearchParams({ apiKey: s.publicKey, endpoint: s.url, cache })
+    const q = new URLSearchParams({ apiKey, endpoint: s.url, cache })
     await page.goto(`${siteUrl}?${q}`)
     return { page, answers, errors }
   }
@@ -152,5 +152,16 @@ describe('@sightline/react in Chromium: a page bundled by esbuild, against a rea
     await settle(b.page, b.answers, 2)
     assert.deepEqual([...a.errors, ...b.errors], [])
     await b.page.close()
+  })
+
+  it("shows the agent's error; errors are not cached, so the next hook asks again", async () => {
+    const { page, answers, errors } = await open('memory', 'pk_unknown')
+    assert.equal(await shown(page, 'first'), 'error: API key not found')
+    await settle(page, answers, 1)
+    await page.click('#mount-second')
+    assert.equal(await shown(page, 'second'), 'error: API key not found')
+    await settle(page, answers, 2)
+    assert.deepEqual(errors, [])
+    await page.close()
   })
 })
