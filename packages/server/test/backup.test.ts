@@ -60,6 +60,8 @@ describe('sightline backup', () => {
   it('copies the SQLite database while visits keep coming; the restored copy has every acknowledged visit', async (t) => {
     const live = path.join(work, 'live')
     const server = serve(live)
+    // A failed assertion before the finally below must not leave the server running (the test would hang).
+    t.after(() => void (server.child.exitCode === null && server.child.kill('SIGKILL')))
     const url = await server.ready
     const publicKey = /public key: (pk_\w+)/.exec(server.output())![1]!
     // The Demo app's secret key is written to a 0600 file in the data directory, never printed.
