@@ -139,7 +139,7 @@ export class IdentifyService {
           path: restarted ? 'new' : joined ? 'fingerprint' : decision.path,
           confidence: restarted ? 1 : joined ? 0.9 : assessment.confidence,
           reasons,
-          storedId: token.status,
+          storedId: assessment.token.status,
           // Without a valid stored identifier: who this browser probably is (identify/links.ts).
           ...(decision.path === 'storedId' ? {} : { candidates: links }),
           ...(decision.comparison && !joined && !restarted

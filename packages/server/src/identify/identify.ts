@@ -40,6 +40,8 @@ export interface VisitFacts {
 }
 
 export interface Assessment {
+  /** The stored identifier as judged: `untrusted` when the browser presenting it cannot be its own. */
+  token: TokenCheck
   fingerprint: string
   profile: StoredProfile
   decision: Decision
@@ -163,6 +165,7 @@ export async function assess(
     }
   }
   return {
+    token,
     fingerprint,
     profile,
     decision,
