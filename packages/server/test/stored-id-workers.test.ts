@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it } from 'node:test'
@@ -40,7 +40,7 @@ for (const dialect of DIALECTS) {
       try {
         const url = await ready
         const publicKey = /public key: (pk_\w+)/.exec(out)?.[1]
-        const secretKey = /secret key: (sk_\w+)/.exec(out)?.[1]
+        const secretKey = readFileSync(path.join(dir, 'demo-secret-key'), 'utf8').trim()
         assert.ok(publicKey && secretKey, out)
         const identify = (ua: string, canvas: string, storedId: string | null) =>
           post(
