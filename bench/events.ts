@@ -118,7 +118,7 @@ async function scalePhase(kind: DbKind, o: Options): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = []
   try {
     const [app] = await db.query<{ id: string }>('select id from apps')
-    if (!app) throw new Error('the server created no Demo app')
+    if (!app) throw new Error('the benchmark app is missing')
     const templates = await calibrate(http, db, server.publicKey, ipPool(48, 1))
     const ds = new Dataset({
       visits: o.visits,
@@ -233,7 +233,7 @@ async function webhookPhase(kind: DbKind): Promise<WebhookResult> {
     const stored = await prime(sl.url, first)
     const bodies = first.map((_, i) => payload(sl.publicKey, i, i % 10 < 9 ? (stored[i] ?? null) : null))
     const [app] = (await cli(['apps', 'list'], sl.dataDir, env)) as { id: string }[]
-    if (!app) throw new Error('no Demo app')
+    if (!app) throw new Error('no benchmark app')
     // The server caches each app's webhook list for a few seconds: wait that out after each change.
     const settle = () => new Promise((r) => setTimeout(r, 6000))
     log('webhooks: ingest without a webhook…')

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export const CLI = path.join(ROOT, 'packages/server/dist/cli.js')
@@ -48,28 +49,43 @@ export function startProcess(args: string[], ready: RegExp, env: NodeJS.ProcessE
   })
 }
 
-/** `sightline serve` on a free port with a fresh data dir; returns the Demo app's keys too. */
+/**
+ * `sightline serve` on a free port with a fresh data dir, and an app of the benchmark's own: the
+ * Demo app would serve only the server's own page, and benchmarks post from anywhere.
+ */
 export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sightline-bench-'))
+  // Benchmarks push one key far past any sane per-key limit: measure the server, not the limiter.
+  const fullEnv = {
+    LOG_LEVEL: 'warn',
+    SIGHTLINE_DEMO: 'false',
+    SIGHTLINE_RATE_LIMIT_IDENTIFY: '0',
+    SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS: '0',
+    SIGHTLINE_RATE_LIMIT_API: '0',
+    ...env,
+  }
   const proc = await startProcess(
     [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extraArgs],
     /serving at (http:\/\/[^/\s]+)\//,
-    // Benchmarks push one key far past any sane per-key limit: measure the server, not the limiter.
-    {
-      LOG_LEVEL: 'warn',
-      SIGHTLINE_RATE_LIMIT_IDENTIFY: '0',
-      SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS: '0',
-      SIGHTLINE_RATE_LIMIT_API: '0',
-      ...env,
-    },
+    fullEnv,
   )
-  const publicKey = /public key: (pk_\w+)/.exec(proc.stdout())?.[1]
-  // The first start writes the Demo app's secret key to a file, never to stdout.
-  const secretKey = readFileSync(path.join(dataDir, 'demo-secret-key'), 'utf8').trim()
-  if (!publicKey || !secretKey) throw new Error('the server did not print the Demo app keys')
+  let app: { id: string; publicKey: string; secretKey: string }
+  try {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [CLI, 'apps', 'create', '--name', 'Bench', '--data-dir', dataDir, '--json'],
+      { env: { ...process.env, ...fullEnv } },
+    )
+    app = JSON.parse(stdout)
+  } catch (err) {
+    await proc.stop()
+    throw err
+  }
+  const { publicKey, secretKey } = app
   return {
     ...proc,
     dataDir,
+    appId: app.id,
     publicKey,
     secretKey,
     async stop() {

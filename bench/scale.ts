@@ -242,7 +242,7 @@ async function runDb(
       const [secret] = await db.query<{ value: string }>(
         "select value from settings where key = 'token_secret'",
       )
-      if (!app || !secret) throw new Error('the server created no Demo app / token secret')
+      if (!app || !secret) throw new Error('the benchmark app or the token secret is missing')
       const templates = await calibrate(http, db, server.publicKey, ipPool(48, o.seed))
       const ds = new Dataset({
         visits: o.visits,

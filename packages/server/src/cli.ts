@@ -236,6 +236,8 @@ function parseOrigins(raw: string | undefined): string[] | null {
   return origins ?? null
 }
 
+const originsText = (o: string[] | null) => (o === null ? 'any' : o.join(',') || 'this server only')
+
 async function apps(argv: string[]) {
   const [sub, ...rest] = argv
   if (sub === 'sealed-key') return (await import('./cli/sealed-keys.js')).run(rest)
@@ -265,9 +267,7 @@ async function apps(argv: string[]) {
         list.length === 0
           ? 'No apps yet: sightline apps create --name NAME'
           : list
-              .map(
-                (a) => `${a.id}  ${a.name}  ${a.publicKey}  origins: ${a.allowedOrigins?.join(',') ?? 'any'}`,
-              )
+              .map((a) => `${a.id}  ${a.name}  ${a.publicKey}  origins: ${originsText(a.allowedOrigins)}`)
               .join('\n'),
       )
     } else if (sub === 'set-origins') {

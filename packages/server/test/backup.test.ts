@@ -76,7 +76,7 @@ describe('sightline backup', () => {
         components: components({ hardwareConcurrency: b + 1 }),
       }
       while (loading) {
-        const res = await post(url, body)
+        const res = await post(url, body, { origin: url })
         assert.equal(res.status, 200)
         acked.push({ requestId: res.json.requestId, at: Date.now() })
       }
@@ -117,11 +117,15 @@ describe('sightline backup', () => {
         }
         assert.equal(missing, 0, `${missing} of ${before.length} acknowledged visits are missing`)
         // The restored server takes new visits.
-        const next = await post(url2, {
-          apiKey: publicKey,
-          url: 'https://shop.example/',
-          components: components(),
-        })
+        const next = await post(
+          url2,
+          {
+            apiKey: publicKey,
+            url: 'https://shop.example/',
+            components: components(),
+          },
+          { origin: url2 },
+        )
         assert.equal(next.status, 200)
       } finally {
         await stop(second.child)

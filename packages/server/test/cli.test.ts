@@ -207,7 +207,7 @@ describe('sightline CLI', () => {
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
       req = request(
         `${url}/v1/identify`,
-        { method: 'POST', headers: { 'content-type': 'text/plain' } },
+        { method: 'POST', headers: { 'content-type': 'text/plain', origin: url } },
         (res) => {
           let text = ''
           res.on('data', (c) => {

@@ -129,12 +129,11 @@ describe('sightline secrets rotate-token-secret', () => {
     const appId = sl.createdDemo!.id
     const publicKey = sl.createdDemo!.publicKey
     const identify = (storedId: string | null, canvas: string) =>
-      post(url, {
-        apiKey: publicKey,
-        url: 'https://shop.example/',
-        storedId,
-        components: components({ canvas }),
-      })
+      post(
+        url,
+        { apiKey: publicKey, url: 'https://shop.example/', storedId, components: components({ canvas }) },
+        { origin: url },
+      )
     const first = await identify(null, 'one')
     const secret1 = (await getSetting(sl.db.kysely, 'token_secret'))!
     await sl.close()

@@ -6,6 +6,7 @@ import pg from 'pg'
 import { type Config, loadConfig } from '../src/config.js'
 import { type GeoResolver, openGeo } from '../src/enrich/geo.js'
 import { createSightline, type Sightline } from '../src/server.js'
+import { type CreatedApp, createApp } from '../src/store/apps.js'
 import { type Db, type Dialect, openDatabase } from '../src/store/db.js'
 
 let geo: Promise<GeoResolver> | undefined
@@ -115,6 +116,8 @@ export interface TestServer {
   publicKey: string
   secretKey: string
   appId: string
+  /** The Demo app this start created (same-origin only). */
+  demo: CreatedApp
   close(): Promise<void>
 }
 
@@ -142,13 +145,16 @@ export async function startServer(
   const url = await sl.app.listen({ port: 0, host: '127.0.0.1' })
   const demo = sl.createdDemo
   if (!demo) throw new Error('expected a Demo app on a fresh database')
+  // The Demo key serves only the server's own page; tests post from anywhere, so they get their own app.
+  const own = await createApp(sl.db.kysely, { name: 'Test' })
   return {
     sl,
     url,
     dataDir,
-    publicKey: demo.publicKey,
-    secretKey: demo.secretKey,
-    appId: demo.id,
+    publicKey: own.publicKey,
+    secretKey: own.secretKey,
+    appId: own.id,
+    demo,
     async close() {
       await sl.close()
       rmSync(dataDir, { recursive: true, force: true })

@@ -101,8 +101,8 @@ describe('/metrics', () => {
             url: 'https://shop.example/',
             components: components({ hardwareConcurrency: b + 1 }),
           }
-          assert.equal((await post(url, body)).status, 200)
-          assert.equal((await post(url, body)).status, 200) // the same browser again: found by fingerprint
+          assert.equal((await post(url, body, { origin: url })).status, 200)
+          assert.equal((await post(url, body, { origin: url })).status, 200) // the same browser again: found by fingerprint
         }
         assert.equal((await post(url, { apiKey: publicKey })).status, 400)
         const res = await fetch(metrics)

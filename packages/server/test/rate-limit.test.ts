@@ -113,11 +113,11 @@ describe('rate limits: settings', () => {
       assert.equal(limited.status, 429, 'the flag (0.1/s) wins over the environment (1000/s)')
       assert.ok(Number(limited.headers.get('retry-after')) >= 1)
       for (let i = 0; i < 5; i++) {
-        const r = await post(url, {
-          apiKey: publicKey,
-          url: 'https://shop.example/',
-          components: components(),
-        })
+        const r = await post(
+          url,
+          { apiKey: publicKey, url: 'https://shop.example/', components: components() },
+          { origin: url },
+        )
         assert.equal(r.status, 200, '--rate-limit-identify 0: no limit')
       }
     } finally {
@@ -370,7 +370,7 @@ describe('rate limits per client address', () => {
           url,
           { apiKey: publicKey, url: 'https://shop.example/', components: components() },
           // A new connection each time, so both workers see the address.
-          { 'x-forwarded-for': '203.0.113.9', connection: 'close' },
+          { 'x-forwarded-for': '203.0.113.9', connection: 'close', origin: url },
         )
         statuses.push(r.status)
       }

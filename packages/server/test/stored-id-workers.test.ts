@@ -52,7 +52,7 @@ for (const dialect of DIALECTS) {
               storedId,
               components: components({ userAgent: ua, canvas: { text: canvas, stable: true } }),
             },
-            { 'user-agent': ua },
+            { 'user-agent': ua, origin: url },
           )
         const storedIdStatus = async (requestId: string) => {
           const res = await fetch(`${url}/v1/visits/${requestId}`, { headers: { Auth: secretKey } })

@@ -40,9 +40,17 @@ for (const dialect of DIALECTS) {
     after(() => s?.close())
 
     const identify = (b: ReturnType<typeof browser>, storedId: string | null = null) =>
-      post(s.url, { apiKey: s.publicKey, url: PAGE, storedId, components: b.components }, b.headers)
+      // The Demo app, from its own page's origin: the demo history below reads only its visits.
+      post(
+        s.url,
+        { apiKey: s.demo.publicKey, url: PAGE, storedId, components: b.components },
+        {
+          ...b.headers,
+          origin: s.url,
+        },
+      )
     const visit = async (requestId: string) => {
-      const res = await fetch(`${s.url}/v1/visits/${requestId}`, { headers: { Auth: s.secretKey } })
+      const res = await fetch(`${s.url}/v1/visits/${requestId}`, { headers: { Auth: s.demo.secretKey } })
       assert.equal(res.status, 200)
       return ((await res.json()) as { identification: { path: string; storedId: string; reasons: string[] } })
         .identification
@@ -74,7 +82,7 @@ for (const dialect of DIALECTS) {
       // The identifier the attacker got back is its own visitor's.
       const own = verifyToken(
         (await getSetting(s.sl.db.kysely, 'token_secret'))!,
-        s.appId,
+        s.demo.id,
         attacker.json.storedId,
       )
       assert.equal(own.status === 'valid' && own.visitorId, attacker.json.visitorId)
@@ -128,7 +136,7 @@ for (const dialect of DIALECTS) {
       const secret = (await getSetting(s.sl.db.kysely, 'token_secret'))!
       // Another canvas a minute later: only a trusted identifier can carry the visitor over.
       const moved = browser(CHROME_LINUX(131), { canvas: { text: 'exp-moved', stable: true } })
-      const old = issueToken(secret, s.appId, first.json.visitorId, Date.now() - 31 * DAY)
+      const old = issueToken(secret, s.demo.id, first.json.visitorId, Date.now() - 31 * DAY)
       const expired = await identify(moved, old)
       assert.notEqual(expired.json.visitorId, first.json.visitorId)
       const why = await visit(expired.json.requestId)
@@ -136,11 +144,11 @@ for (const dialect of DIALECTS) {
       assert.notEqual(why.path, 'storedId')
       assert.match(why.reasons.join(';'), /stored identifier expired/)
 
-      const recent = issueToken(secret, s.appId, first.json.visitorId, Date.now() - 29 * DAY)
+      const recent = issueToken(secret, s.demo.id, first.json.visitorId, Date.now() - 29 * DAY)
       const kept = await identify(moved, recent)
       assert.equal(kept.json.visitorId, first.json.visitorId)
       assert.notEqual(kept.json.storedId, recent)
-      const reissued = verifyToken(secret, s.appId, kept.json.storedId)
+      const reissued = verifyToken(secret, s.demo.id, kept.json.storedId)
       assert.equal(reissued.status, 'valid')
       assert.ok(reissued.status === 'valid' && Date.now() - reissued.issuedAt < 60_000)
     })

@@ -14,6 +14,7 @@ import { isValidWebhookSignature as validV3 } from '@fingerprintjs/fingerprintjs
 import { pino } from 'pino'
 import { loadConfig } from '../src/config.js'
 import { createSightline, type Sightline } from '../src/server.js'
+import { createApp } from '../src/store/apps.js'
 import { type Db, type Dialect, openDatabase } from '../src/store/db.js'
 import {
   createWebhook,
@@ -128,8 +129,11 @@ async function startInstance(
     db: openPlace(place),
     webhooks: dispatch === 'server',
   })
-  const demo = sl.createdDemo
-  if (demo) place.app = { id: demo.id, publicKey: demo.publicKey }
+  // The Demo key serves only the server's own page: the tests identify with an app of their own.
+  if (sl.createdDemo) {
+    const own = await createApp(sl.db.kysely, { name: 'Test' })
+    place.app = { id: own.id, publicKey: own.publicKey }
+  }
   const url = await sl.app.listen({ port: 0, host: '127.0.0.1' })
   const logs: string[] = []
   const log = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) })

@@ -64,12 +64,14 @@ for (const dialect of DIALECTS) {
         )
         const requests = Array.from({ length: 200 }, (_, i) => {
           const b = i % 20
-          return post(url, { apiKey: publicKey, url: 'https://shop.example/', components: browsers[b] }).then(
-            (r) => ({
-              b,
-              r,
-            }),
-          )
+          return post(
+            url,
+            { apiKey: publicKey, url: 'https://shop.example/', components: browsers[b] },
+            { origin: url },
+          ).then((r) => ({
+            b,
+            r,
+          }))
         })
         const answers = await Promise.all(requests)
         for (const { r } of answers)

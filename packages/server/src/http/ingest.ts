@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { IdentifyService } from '../pipeline.js'
 import type { App } from '../store/apps.js'
 import { parseClientJson } from './client-json.js'
@@ -60,6 +60,11 @@ function corsHeaders(origin: string | undefined): Record<string, string> {
     : { 'access-control-allow-origin': '*' }
 }
 
+/** An empty list admits only this server's own pages: scheme and host as TRUST_PROXY lets us see them. */
+function originAllowed(allowed: string[], origin: string, req: FastifyRequest): boolean {
+  return allowed.length === 0 ? origin === `${req.protocol}://${req.host}` : allowed.includes(origin)
+}
+
 export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions) {
   // The agent posts text/plain (a CORS simple request, no preflight); read it as JSON.
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
@@ -94,7 +99,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions) {
       const found = await opts.findApp(body.apiKey)
       if (!found) throw new HttpError(403, 'TokenNotFound', 'API key not found')
       const origin = req.headers.origin
-      if (found.allowedOrigins && !(origin && found.allowedOrigins.includes(origin))) {
+      if (found.allowedOrigins && !(origin && originAllowed(found.allowedOrigins, origin, req))) {
         throw new HttpError(
           403,
           'OriginNotAllowed',

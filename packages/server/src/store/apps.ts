@@ -7,7 +7,10 @@ export interface App {
   id: string
   name: string
   publicKey: string
-  /** null: any origin may identify with this app's public key. */
+  /**
+   * null: any origin may identify with this app's public key. Empty: only pages served by this
+   * Sightline server itself (same origin), which is how the Demo app starts.
+   */
   allowedOrigins: string[] | null
   createdAt: string
 }
@@ -48,7 +51,7 @@ export async function createApp(
       name: app.name,
       public_key: app.publicKey,
       secret_key_hash: hashSecret(app.secretKey),
-      allowed_origins: input.allowedOrigins?.length ? JSON.stringify(input.allowedOrigins) : null,
+      allowed_origins: input.allowedOrigins ? JSON.stringify(input.allowedOrigins) : null,
       created_at: Date.now(),
     })
     .execute()
@@ -82,7 +85,7 @@ export async function rotateSecret(db: Kysely<Database>, id: string): Promise<st
 export async function setAllowedOrigins(db: Kysely<Database>, id: string, origins: string[] | null) {
   const res = await db
     .updateTable('apps')
-    .set({ allowed_origins: origins?.length ? JSON.stringify(origins) : null })
+    .set({ allowed_origins: origins ? JSON.stringify(origins) : null })
     .where('id', '=', id)
     .executeTakeFirst()
   return Number(res.numUpdatedRows) === 1

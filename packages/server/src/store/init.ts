@@ -62,9 +62,12 @@ export async function initDatabase(db: Db, opts: { demo: boolean }): Promise<Ini
   const tokenSecret = await getOrInitSetting(db.kysely, 'token_secret', randomAlnum(48))
   let createdDemo: CreatedApp | null = null
   if (opts.demo && (await countApps(db.kysely)) === 0) {
-    createdDemo = await createApp(db.kysely, { name: 'Demo' })
+    // Only the demo page this server serves may use the Demo key; owners widen it with apps set-origins.
+    createdDemo = await createApp(db.kysely, { name: 'Demo', allowedOrigins: [] })
     await setSetting(db.kysely, 'demo_app_id', createdDemo.id)
+    await setSetting(db.kysely, 'demo_same_origin', '1')
   }
+  await lockOlderDemoApp(db)
   const demoAppId = opts.demo ? await getSetting(db.kysely, 'demo_app_id') : null
   const row = demoAppId
     ? await db.kysely
@@ -74,4 +77,21 @@ export async function initDatabase(db: Db, opts: { demo: boolean }): Promise<Ini
         .executeTakeFirst()
     : undefined
   return { tokenSecret, createdDemo, demoApp: row ? { id: row.id, publicKey: row.public_key } : null }
+}
+
+/**
+ * A Demo app made before it was limited to its own page was open to every origin: limit it once.
+ * An owner's later `apps set-origins --any` is kept, since the marker is set by then.
+ */
+async function lockOlderDemoApp(db: Db): Promise<void> {
+  if (await getSetting(db.kysely, 'demo_same_origin')) return
+  const demoAppId = await getSetting(db.kysely, 'demo_app_id')
+  if (demoAppId)
+    await db.kysely
+      .updateTable('apps')
+      .set({ allowed_origins: '[]' })
+      .where('id', '=', demoAppId)
+      .where('allowed_origins', 'is', null)
+      .execute()
+  await setSetting(db.kysely, 'demo_same_origin', '1')
 }
