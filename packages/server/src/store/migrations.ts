@@ -345,11 +345,26 @@ export async function migrator(db: Kysely<any>): Promise<Migrator> {
 }
 
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(db)
+    } catch (err) {
+      // Kysely looks for its migration table by introspecting every schema; on PostgreSQL that query
+      // can fail while another process drops a schema (seen in CI). Only that failure is tried again.
+      const code = (err as { cause?: { code?: string } }).cause?.code
+      if (attempt >= 3 || code !== '3F000') throw err
+      await new Promise((r) => setTimeout(r, 250 * attempt))
+    }
+  }
+}
+
+async function migrateOnce(db: Kysely<any>): Promise<void> {
   const { error, results } = await (await migrator(db)).migrateToLatest()
   const failed = results?.find((r) => r.status === 'Error')
   if (error || failed) {
     throw new Error(
       `database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`,
+      { cause: error },
     )
   }
 }
