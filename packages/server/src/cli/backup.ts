@@ -1,4 +1,4 @@
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, existsSync, renameSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import SqliteDatabase from 'better-sqlite3'
@@ -86,6 +86,8 @@ export async function run(argv: string[]): Promise<void> {
     } finally {
       copy.close()
     }
+    // The copy holds the same secrets as the database: only its owner may read it.
+    chmodSync(partial, 0o600)
     renameSync(partial, out)
     const bytes = statSync(out).size
     const seconds = (Date.now() - started) / 1000
