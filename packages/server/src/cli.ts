@@ -32,6 +32,8 @@ Usage:
   sightline webhooks (add|list|remove|rotate-secret|deliveries) ...   (sightline webhooks --help)
   sightline secrets rotate-token-secret [--grace-days N]   (sightline secrets --help)
   sightline backup --out FILE [--force]   a consistent copy of the SQLite database, while serving
+  sightline migrate [--status]             apply pending database migrations, with progress
+  sightline retention run [--days N] [--dry-run]   forget old visits now, with progress
   sightline --help | --version
 
 Settings (flags win over environment variables):
@@ -165,7 +167,7 @@ async function servePrimary(config: Config, workers: number) {
   })
   try {
     await waitForDatabase(db, log)
-    printDemoKeys((await initDatabase(db, { demo: config.demo })).createdDemo, config.dataDir)
+    printDemoKeys((await initDatabase(db, { demo: config.demo, log })).createdDemo, config.dataDir)
   } finally {
     await db.close()
   }
@@ -299,6 +301,8 @@ async function main(argv: string[]) {
   if (cmd === 'webhooks') return (await import('./cli/webhooks.js')).run(rest)
   if (cmd === 'secrets') return (await import('./cli/secrets.js')).run(rest)
   if (cmd === 'backup') return (await import('./cli/backup.js')).run(rest)
+  if (cmd === 'migrate') return (await import('./cli/maintenance.js')).migrate(rest)
+  if (cmd === 'retention') return (await import('./cli/maintenance.js')).retention(rest)
   throw new UsageError(`unknown command: ${cmd}`)
 }
 

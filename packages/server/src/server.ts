@@ -201,7 +201,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
     await waitForDatabase(db, app.log, (err) => {
       startup.waitingFor = `database (${err.message})`
     })
-    const init = await initDatabase(db, { demo: config.demo })
+    const init = await initDatabase(db, { demo: config.demo, log: app.log })
     const tokenKeys = tokenKeySource(db.kysely, config.storedIdMaxAgeDays * 86_400_000)
     const observe = metrics && ((path: string, bot: string) => metrics.identifications.inc({ path, bot }))
     state = {

@@ -56,8 +56,16 @@ export async function waitForDatabase(
 }
 
 /** Migrations, the token secret, and on an empty database the Demo app. Safe to run from several processes. */
-export async function initDatabase(db: Db, opts: { demo: boolean }): Promise<Initialized> {
-  await migrateToLatest(db.kysely)
+export async function initDatabase(
+  db: Db,
+  opts: { demo: boolean; log?: Pick<FastifyBaseLogger, 'info'> },
+): Promise<Initialized> {
+  await migrateToLatest(db.kysely, (p) => {
+    // Logged as it starts too: an upgrade's long migration must not look like a hung start-up.
+    if (p.phase === 'start')
+      opts.log?.info({ migration: p.name, index: p.index, total: p.total }, 'applying database migration')
+    else opts.log?.info({ migration: p.name, ms: Math.round(p.ms) }, 'database migration applied')
+  })
   if (db.dialect === 'postgres') await ensurePartitions(db.kysely, Date.now())
   const tokenSecret = await getOrInitSetting(db.kysely, 'token_secret', randomAlnum(48))
   let createdDemo: CreatedApp | null = null
