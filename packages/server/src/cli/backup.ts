@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util'
 import SqliteDatabase from 'better-sqlite3'
 import { loadConfig } from '../config.js'
 import { isPostgresUrl, sqliteFile } from '../store/db.js'
-import { DB_OPTIONS, UsageError } from './common.js'
+import { DB_OPTIONS, progressLine, UsageError } from './common.js'
 
 const HELP = `sightline backup — a consistent copy of the SQLite database, while the server keeps running
 
@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<void> {
 
   const started = Date.now()
   const partial = `${out}.partial-${process.pid}`
-  const tty = process.stderr.isTTY === true
+  const line = progressLine()
   const db = new SqliteDatabase(source, { fileMustExist: true })
   db.pragma('busy_timeout = 5000')
   let restarted = 0
@@ -68,15 +68,13 @@ export async function run(argv: string[]): Promise<void> {
       progress({ totalPages, remainingPages }) {
         if (remainingPages > last) restarted++
         last = remainingPages
-        if (tty) {
-          const done = Math.floor((100 * (totalPages - remainingPages)) / Math.max(1, totalPages))
-          process.stderr.write(`\rbackup: ${done}% of ${totalPages} pages`)
-        }
+        const done = Math.floor((100 * (totalPages - remainingPages)) / Math.max(1, totalPages))
+        line.update(`backup: ${done}% of ${totalPages} pages`)
         if (restarted > 0) oneStep = true
         return oneStep ? ALL_AT_ONCE : stepPages(totalPages)
       },
     })
-    if (tty) process.stderr.write('\r\x1b[K')
+    line.done()
     const copy = new SqliteDatabase(partial, { fileMustExist: true })
     try {
       const check = copy.pragma('quick_check', { simple: true })

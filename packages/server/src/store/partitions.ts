@@ -114,18 +114,23 @@ export interface RetentionResult {
   deletedFingerprints: number
 }
 
+/** Where a purge is: which table it is deleting from, with the running totals. */
+export type RetentionProgress = RetentionResult & { step: 'visits' | 'visitors' | 'fingerprints' }
+
 /**
  * Forgets what is older than `days`. PostgreSQL drops whole monthly partitions once every row in them
- * is past the cutoff (so a visit is kept at least `days`, at most `days` plus a month); SQLite deletes
- * rows in batches. Visitors, their fingerprints and claims not seen since the cutoff go too.
+ * is past the cutoff (so a visit is kept at least `days`, at most `days` plus a month); older rows in
+ * its default partition, and SQLite's, are deleted in batches. Visitors, their fingerprints and claims
+ * not seen since the cutoff go too. `onProgress` hears after every batch.
  */
 export async function applyRetention(
   db: Kysely<Database>,
   postgres: boolean,
   days: number,
   nowMs: number,
-  batch = 5000,
+  opts: { batch?: number; onProgress?: (p: RetentionProgress) => void } = {},
 ): Promise<RetentionResult> {
+  const batch = opts.batch ?? 5000
   const cutoff = nowMs * 1000 - days * US_PER_DAY
   const result: RetentionResult = {
     droppedPartitions: [],
@@ -133,6 +138,7 @@ export async function applyRetention(
     deletedVisitors: 0,
     deletedFingerprints: 0,
   }
+  const report = (step: RetentionProgress['step']) => opts.onProgress?.({ ...result, step })
   if (postgres) {
     const parts = await sql<{ name: string; bound: string }>`
       select c.relname as name, pg_get_expr(c.relpartbound, c.oid) as bound
@@ -144,27 +150,45 @@ export async function applyRetention(
       if (upper !== undefined && Number(upper) <= cutoff) {
         await sql`drop table if exists ${sql.id(name)}`.execute(db)
         result.droppedPartitions.push(name)
+        report('visits')
       }
     }
-    // Visits older than every monthly partition live in visits_default, which is never dropped.
-    const r = await sql`delete from visits_default where ts < ${cutoff}`.execute(db)
-    result.deletedVisits += Number(r.numAffectedRows ?? 0)
-  } else {
-    for (;;) {
-      const r =
-        await sql`delete from visits where rowid in (select rowid from visits where ts < ${cutoff} limit ${batch})`.execute(
-          db,
-        )
-      const n = Number(r.numAffectedRows ?? 0)
-      result.deletedVisits += n
-      if (n < batch) break
-    }
+  }
+  // On PostgreSQL, visits older than every monthly partition live in visits_default, never dropped.
+  const deleteBatch = postgres
+    ? sql`delete from visits_default where ctid in (select ctid from visits_default where ts < ${cutoff} limit ${batch})`
+    : sql`delete from visits where rowid in (select rowid from visits where ts < ${cutoff} limit ${batch})`
+  for (;;) {
+    const n = Number((await deleteBatch.execute(db)).numAffectedRows ?? 0)
+    result.deletedVisits += n
+    report('visits')
+    if (n < batch) break
   }
   const visitors = await db.deleteFrom('visitors').where('last_seen_at', '<', cutoff).executeTakeFirst()
   result.deletedVisitors = Number(visitors.numDeletedRows)
+  report('visitors')
   const fps = await db.deleteFrom('fingerprints').where('last_seen_at', '<', cutoff).executeTakeFirst()
   result.deletedFingerprints = Number(fps.numDeletedRows)
   await db.deleteFrom('fingerprint_parts').where('last_seen_at', '<', cutoff).execute()
   await db.deleteFrom('visitor_claims').where('created_at', '<', cutoff).execute()
+  report('fingerprints')
   return result
+}
+
+/** What a purge at `days` would delete: visits and visitors older than the cutoff. */
+export async function countRetention(
+  db: Kysely<Database>,
+  days: number,
+  nowMs: number,
+): Promise<{ visits: number; visitors: number }> {
+  const cutoff = nowMs * 1000 - days * US_PER_DAY
+  const count = async (table: 'visits' | 'visitors', column: 'ts' | 'last_seen_at') => {
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where(column, '<', cutoff)
+      .executeTakeFirstOrThrow()
+    return Number(row.n)
+  }
+  return { visits: await count('visits', 'ts'), visitors: await count('visitors', 'last_seen_at') }
 }
