@@ -1,5 +1,6 @@
 // Browser agents compared in headless Debian Chromium: time from navigation start to identifier (cold and
-// warm), script size, identifier stability. `npm run bench:agent` (env BENCH_RUNS: runs per case, default 100).
+// warm), script size, identifier stability. `npm run bench:agent` (env BENCH_RUNS: runs per case, default 100;
+// BENCH_AGENT_BASELINE=FILE adds an earlier build of our agent as the row `oursBaseline`, timed in the same runs).
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -16,15 +17,19 @@ const ARGS = [
 ]
 
 const file = (p: string) => readFileSync(`${ROOT}${p}`)
-const scripts = {
+const BASELINE = process.env.BENCH_AGENT_BASELINE
+const ALL = ['ours', 'fingerprintjs', 'fingerprintjsNoDelay', 'thumbmarkjs', 'oursBaseline'] as const
+type Name = (typeof ALL)[number]
+const scripts: Partial<Record<Name, Buffer>> = {
   ours: file('packages/agent/dist/agent.js'),
   fingerprintjs: file('node_modules/@fingerprintjs/fingerprintjs/dist/fp.min.js'),
   // The same script, loaded with `delayFallback: 0` (see its page below).
   fingerprintjsNoDelay: file('node_modules/@fingerprintjs/fingerprintjs/dist/fp.min.js'),
   thumbmarkjs: file('node_modules/@thumbmarkjs/thumbmarkjs/dist/thumbmark.umd.js'),
+  // An earlier build of our agent (another commit's packages/agent/dist/agent.js), against the same server.
+  ...(BASELINE ? { oursBaseline: readFileSync(BASELINE) } : {}),
 }
-type Name = keyof typeof scripts
-const NAMES = Object.keys(scripts) as Name[]
+const NAMES = ALL.filter((n) => scripts[n])
 
 type Result = { id: string; t: number; s: number; req: number }
 
@@ -43,11 +48,14 @@ const done = (id) => {
   report({ id, t: performance.now(), s, req: req ? req.responseEnd - req.startTime : 0 })
 }
 const fail = (e) => report({ error: String(e && e.message || e) })`
+const oursPage = (src: string) => `<script src="${src}"></script><script>${done}
+Sightline.load({ apiKey: ${JSON.stringify(sightline.publicKey)}, endpoint: ${JSON.stringify(sightline.url)} })
+  .then((a) => a.get()).then((r) => done(r.visitorId), fail)</script>`
 const pages: Record<Name, string> = {
   // Ours comes from the Sightline server and identifies against it: the round trip is included.
-  ours: `<script src="${sightline.url}/agent.js"></script><script>${done}
-Sightline.load({ apiKey: ${JSON.stringify(sightline.publicKey)}, endpoint: ${JSON.stringify(sightline.url)} })
-  .then((a) => a.get()).then((r) => done(r.visitorId), fail)</script>`,
+  ours: oursPage(`${sightline.url}/agent.js`),
+  // The baseline build comes from the page's own server (like the peers' scripts) and identifies against ours.
+  oursBaseline: oursPage('/oursBaseline.js'),
   fingerprintjs: `<script src="/fingerprintjs.js"></script><script>${done}
 FingerprintJS.load({ monitoring: false }).then((a) => a.get()).then((r) => done(r.visitorId), fail)</script>`,
   // load() first waits for an idle moment (requestIdleCallback with a deadline of 2 × delayFallback, 50 ms by
@@ -118,7 +126,7 @@ const p95 = (a: number[]) =>
   [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.ceil(a.length * 0.95) - 1)]!
 
 const perAgent = <T>(): Record<Name, T[]> =>
-  Object.fromEntries(NAMES.map((n) => [n, [] as T[]])) as Record<Name, T[]>
+  Object.fromEntries(ALL.map((n) => [n, [] as T[]])) as Record<Name, T[]>
 const cold = perAgent<number>()
 const warm = perAgent<number>()
 const stable = perAgent<string>()
@@ -149,7 +157,7 @@ try {
   }
 
   // Stability: 10 reloads in one context, then 3 fresh contexts, then 2 browser restarts.
-  const ids = Object.fromEntries(NAMES.map((n) => [n, new Set<string>()])) as Record<Name, Set<string>>
+  const ids = Object.fromEntries(ALL.map((n) => [n, new Set<string>()])) as Record<Name, Set<string>>
   for (const name of NAMES) {
     const context = await browser.newContext()
     const page = await context.newPage()
@@ -183,7 +191,7 @@ const gz = (b: Buffer) => gzipSync(b, { level: 9 }).length / 1024
 const ref = {
   cold: median(cold.fingerprintjs),
   warm: median(warm.fingerprintjs),
-  size: gz(scripts.fingerprintjs),
+  size: gz(scripts.fingerprintjs!),
 }
 const ref0 = { cold: median(cold.fingerprintjsNoDelay), warm: median(warm.fingerprintjsNoDelay) }
 const ratio = (v: number, r: number) => `${(v / r).toFixed(2)}×`
@@ -199,7 +207,7 @@ console.log(
 )
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |')
 for (const name of NAMES) {
-  const size = gz(scripts[name])
+  const size = gz(scripts[name]!)
   const n = stable[name].length
   console.log(
     `| ${name} | ${fmt(median(cold[name]))} | ${fmt(p95(cold[name]))} | ${fmt(median(warm[name]))} | ${fmt(p95(warm[name]))} | ${ratio(median(warm[name]), ref.warm)} | ${ratio(median(warm[name]), ref0.warm)} | ${fmt(size, 2)} | ${ratio(size, ref.size)} | ${n === 1 ? '1 (stable)' : `${n} (UNSTABLE)`} |`,
@@ -238,5 +246,20 @@ for (const [peer, label] of [
   const [low, high] = ratioInterval(warm.ours, warm[peer])
   console.log(
     `Warm vs FPJS ${label} for ours: ${ratio(median(warm.ours), median(warm[peer]))}, 90% bootstrap interval over the ${RUNS} paired runs ${low.toFixed(2)}–${high.toFixed(2)}×.`,
+  )
+}
+if (BASELINE) {
+  for (const [peer, label] of [
+    ['fingerprintjs', 'default load()'],
+    ['fingerprintjsNoDelay', 'load({ delayFallback: 0 })'],
+  ] as const) {
+    const [low, high] = ratioInterval(warm.oursBaseline, warm[peer])
+    console.log(
+      `Warm vs FPJS ${label} for the baseline build: ${ratio(median(warm.oursBaseline), median(warm[peer]))}, 90% interval ${low.toFixed(2)}–${high.toFixed(2)}×.`,
+    )
+  }
+  const [low, high] = ratioInterval(warm.ours, warm.oursBaseline)
+  console.log(
+    `Warm ours vs the baseline build (${BASELINE}): ${ratio(median(warm.ours), median(warm.oursBaseline))}, 90% interval ${low.toFixed(2)}–${high.toFixed(2)}×; cold ${ratio(median(cold.ours), median(cold.oursBaseline))}.`,
   )
 }
