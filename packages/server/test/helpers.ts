@@ -8,6 +8,7 @@ import { type GeoResolver, openGeo } from '../src/enrich/geo.js'
 import { createSightline, type Sightline } from '../src/server.js'
 import { type CreatedApp, createApp } from '../src/store/apps.js'
 import { type Db, type Dialect, openDatabase } from '../src/store/db.js'
+import type { VisitRow } from '../src/store/visits.js'
 
 let geo: Promise<GeoResolver> | undefined
 /** One geo resolver per test process: loading the data takes a moment. */
@@ -196,3 +197,20 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   }
   return { status: res.status, headers: res.headers, json }
 }
+
+/** A stored visit row with empty signals, for tests that exercise the store (ts in µs). */
+export const visitRow = (row: Pick<VisitRow, 'request_id' | 'app_id' | 'visitor_id' | 'ts'>): VisitRow => ({
+  fingerprint: 'e'.repeat(32),
+  url: 'https://shop.example/',
+  ip: '127.0.0.1',
+  tag: null,
+  linked_id: null,
+  ip_location: null,
+  visitor_details: '{}',
+  components: '{}',
+  identification: '{}',
+  bot: '{}',
+  suspect: 0,
+  bot_result: 'notDetected',
+  ...row,
+})

@@ -9,8 +9,8 @@ import { promisify } from 'node:util'
 import { createApp } from '../src/store/apps.js'
 import { openDatabase } from '../src/store/db.js'
 import { LATEST_MIGRATION } from '../src/store/migrations.js'
-import { insertVisit, type VisitRow } from '../src/store/visits.js'
-import { createPgSchema } from './helpers.js'
+import { insertVisit } from '../src/store/visits.js'
+import { createPgSchema, visitRow } from './helpers.js'
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 const MIGRATIONS = fileURLToPath(new URL('../src/store/migrations/', import.meta.url))
@@ -100,24 +100,13 @@ describe('sightline migrate', () => {
 
 describe('sightline retention run', () => {
   const DAY = 86_400_000
-  const visit = (appId: string, ms: number, n: number): VisitRow => ({
-    request_id: `${ms}.R${String(n).padStart(5, '0')}`,
-    app_id: appId,
-    visitor_id: `v${n}`,
-    ts: ms * 1000,
-    fingerprint: 'f'.repeat(32),
-    url: 'https://shop.example/',
-    ip: '127.0.0.1',
-    tag: null,
-    linked_id: null,
-    ip_location: null,
-    visitor_details: '{}',
-    components: '{}',
-    identification: '{}',
-    bot: '{}',
-    suspect: 0,
-    bot_result: 'notDetected',
-  })
+  const visit = (appId: string, ms: number, n: number) =>
+    visitRow({
+      request_id: `${ms}.R${String(n).padStart(5, '0')}`,
+      app_id: appId,
+      visitor_id: `v${n}`,
+      ts: ms * 1000,
+    })
 
   it('counts with --dry-run, then deletes only what is older, showing progress on a terminal (SQLite)', async () => {
     const dataDir = path.join(work, 'retention')

@@ -7,7 +7,7 @@ import { claimVisitor, rememberVisitor, type StoredProfile } from '../src/store/
 import { LATEST_MIGRATION, migrateToLatest, pendingMigrations } from '../src/store/migrations.js'
 import { applyRetention, ensurePartitions, monthStartMicros, partitionName } from '../src/store/partitions.js'
 import { findVisit, insertVisit, listVisitorVisits, type VisitRow } from '../src/store/visits.js'
-import { DIALECTS, dialectName, openTestDb } from './helpers.js'
+import { DIALECTS, dialectName, openTestDb, visitRow } from './helpers.js'
 
 for (const dialect of DIALECTS) {
   describe(`store (${dialectName(dialect)})`, () => {
@@ -107,24 +107,8 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await listVisitorVisits(db.kysely, appId, 'nobody', { limit: 10 }), [])
     })
 
-    const visitAt = (ms: number, id: string, visitorId: string): VisitRow => ({
-      request_id: `${ms}.${id}`,
-      app_id: appId,
-      visitor_id: visitorId,
-      ts: ms * 1000 + 123,
-      fingerprint: 'e'.repeat(32),
-      url: 'https://shop.example/',
-      ip: '127.0.0.1',
-      tag: null,
-      linked_id: null,
-      ip_location: null,
-      visitor_details: '{}',
-      components: '{}',
-      identification: '{}',
-      bot: '{}',
-      suspect: 0,
-      bot_result: 'notDetected',
-    })
+    const visitAt = (ms: number, id: string, visitorId: string): VisitRow =>
+      visitRow({ request_id: `${ms}.${id}`, app_id: appId, visitor_id: visitorId, ts: ms * 1000 + 123 })
 
     it('retention forgets old visits, visitors and fingerprints, and keeps recent ones', async () => {
       const now = Date.now()
