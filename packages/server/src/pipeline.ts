@@ -9,10 +9,12 @@ import type { Components } from './identify/fingerprint.js'
 import { assess, settle } from './identify/identify.js'
 import { newRequestId, newVisitorId } from './identify/ids.js'
 import { issueToken, type TokenKeys, verifyToken } from './identify/token.js'
+import type { BotAssessment, Identification, IpLocation, VisitorDetails } from './schemas/stored.js'
 import { Sealer } from './sealed/sealer.js'
 import type { App } from './store/apps.js'
 import { GroupCommit } from './store/group-commit.js'
 import { KyselyIdentityStore } from './store/identity.js'
+import { toJson } from './store/json.js'
 import { checkReplay } from './store/replay.js'
 import type { Database } from './store/schema.js'
 import { insertVisit, visitorSeen } from './store/visits.js'
@@ -127,15 +129,15 @@ export class IdentifyService {
         ip,
         tag: input.tag === undefined ? null : JSON.stringify(input.tag),
         linked_id: input.linkedId ?? null,
-        ip_location: geo.ipLocation ? JSON.stringify(geo.ipLocation) : null,
-        visitor_details: JSON.stringify({
+        ip_location: geo.ipLocation ? toJson<IpLocation>(geo.ipLocation) : null,
+        visitor_details: toJson<VisitorDetails>({
           ...details,
           incognito,
           userAgent: userAgent ?? null,
           asn: geo.asn,
         }),
-        components: JSON.stringify(input.components),
-        identification: JSON.stringify({
+        components: toJson<Components>(input.components),
+        identification: toJson<Identification>({
           path: restarted ? 'new' : joined ? 'fingerprint' : decision.path,
           confidence: restarted ? 1 : joined ? 0.9 : assessment.confidence,
           reasons,
@@ -152,7 +154,7 @@ export class IdentifyService {
               }
             : {}),
         }),
-        bot: JSON.stringify(bot),
+        bot: toJson<BotAssessment>(bot),
         suspect: 0,
         bot_result: botResult(bot, userAgent).result,
       }

@@ -1,3 +1,4 @@
+import { candidates, details, identification, ipLocation } from '../store/json.js'
 import type { HistoryRow, VisitRow } from '../store/visits.js'
 import { SERVER_VERSION } from '../version.js'
 import { botResult } from './bot-result.js'
@@ -6,7 +7,7 @@ import { toV3Geolocation } from './geolocation.js'
 import { toV3IpInfo } from './ip-info.js'
 import type { LoadedEvent } from './loaded.js'
 import { type Signals, signals } from './signals.js'
-import { candidates, details, identification, ipLocation, isoOf, msOf, tagObject } from './stored.js'
+import { isoOf, msOf, tagObject } from './stored.js'
 import type {
   SeenAt,
   V3Botd,

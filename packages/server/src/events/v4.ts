@@ -1,9 +1,10 @@
+import { candidates, identification } from '../store/json.js'
 import { botResult } from './bot-result.js'
 import { context, type EventContext } from './context.js'
 import { toV4IpInfo } from './ip-info.js'
 import type { LoadedEvent } from './loaded.js'
 import { type Signals, signals } from './signals.js'
-import { candidates, identification, msOf, tagObject } from './stored.js'
+import { msOf, tagObject } from './stored.js'
 import type { V4Event } from './types.js'
 import { toV4Velocity } from './velocity-shapes.js'
 

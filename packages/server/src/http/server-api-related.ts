@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely'
-import { components, componentValue, details } from '../events/stored.js'
+import { components, componentValue, details } from '../store/json.js'
 import type { Database } from '../store/schema.js'
 import type { VisitRow } from '../store/visits.js'
 import { FIRST_SEEN_SLACK_US, visitorFirstSeen } from '../store/visits.js'

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { App } from '../store/apps.js'
+import { bot, details, ipLocation, raw } from '../store/json.js'
 import type { Database } from '../store/schema.js'
 import { findVisit, type HistoryRow, listVisitorVisits, type VisitRow } from '../store/visits.js'
 import { HttpError } from './errors.js'
@@ -17,12 +18,8 @@ const parseJson = (s: string | null): unknown => (s === null ? null : JSON.parse
 
 /** One visit exactly as the spec's `GET /v1/visitors/:id` shows it, keys in the spec's order. */
 export function toV1Visit(row: HistoryRow) {
-  const d = JSON.parse(row.visitor_details) as Record<string, unknown>
-  const bot = JSON.parse(row.bot) as {
-    browserSaysItsBot: boolean
-    browserHeadless: boolean
-    botProbability: number
-  }
+  const d = details(row)
+  const b = bot(row)
   return {
     tag: parseJson(row.tag),
     visitorId: row.visitor_id,
@@ -30,17 +27,17 @@ export function toV1Visit(row: HistoryRow) {
     timestamp: isoMicros(Number(row.ts)),
     url: row.url,
     ip: row.ip,
-    ipLocation: parseJson(row.ip_location),
+    ipLocation: ipLocation(row),
     visitorDetails: {
-      browserFullVersion: d.browserFullVersion ?? null,
-      browserSaysItsBot: bot.browserSaysItsBot,
-      browserMajorVersion: d.browserMajorVersion ?? null,
-      browserName: d.browserName ?? null,
-      browserPlatformName: d.browserPlatformName ?? null,
-      browserPlatformVersion: d.browserPlatformVersion ?? null,
-      browserWebkitFullVersion: d.browserWebkitFullVersion ?? null,
-      browserHeadless: bot.browserHeadless,
-      botProbability: bot.botProbability,
+      browserFullVersion: d.browserFullVersion,
+      browserSaysItsBot: b.browserSaysItsBot ?? false,
+      browserMajorVersion: d.browserMajorVersion,
+      browserName: d.browserName,
+      browserPlatformName: d.browserPlatformName,
+      browserPlatformVersion: d.browserPlatformVersion,
+      browserWebkitFullVersion: d.browserWebkitFullVersion,
+      browserHeadless: b.browserHeadless ?? false,
+      botProbability: b.botProbability ?? 0,
     },
   }
 }
@@ -79,10 +76,10 @@ export function toVisitDetail(row: VisitRow) {
     requestId: row.request_id,
     ...toV1Visit(row),
     linkedId: row.linked_id,
-    identification: JSON.parse(row.identification) as unknown,
-    bot: JSON.parse(row.bot) as unknown,
-    userAgentDetails: JSON.parse(row.visitor_details) as unknown,
-    components: JSON.parse(row.components) as unknown,
+    identification: raw(row.identification),
+    bot: raw(row.bot),
+    userAgentDetails: raw(row.visitor_details),
+    components: raw(row.components),
   }
 }
 
