@@ -1,7 +1,7 @@
+import { msOf } from '../mappers/dates.js'
 import type { BotAssessment, Components, IpLocation, VisitorDetails } from '../schemas/stored.js'
 import * as stored from '../store/json.js'
 import type { LoadedEvent } from './loaded.js'
-import { msOf } from './stored.js'
 
 /** A loaded event with its stored JSON parsed once, for the pure rules of signals.ts. */
 export interface EventContext {

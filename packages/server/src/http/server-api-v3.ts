@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { loadEvent, toV3Event, toV3Visit } from '../events/index.js'
-import { msOf } from '../events/stored.js'
+import { msOf } from '../mappers/dates.js'
 import { deleteVisitorData } from '../store/deletion.js'
 import { cursorForRequest, visitorVisits } from '../store/event-search.js'
 import { isNoOp, updateEvent } from '../store/event-updates.js'

@@ -1,46 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
+import { toV1Visit, toVisitDetail } from '../mappers/v1.js'
 import type { App } from '../store/apps.js'
-import { bot, details, ipLocation, raw } from '../store/json.js'
 import type { Database } from '../store/schema.js'
-import { findVisit, type HistoryRow, listVisitorVisits, type VisitRow } from '../store/visits.js'
+import { findVisit, listVisitorVisits } from '../store/visits.js'
 import { HttpError } from './errors.js'
-
-/** Microseconds since the epoch → ISO 8601 UTC with 6 fractional digits. */
-export function isoMicros(us: number): string {
-  const ms = Math.floor(us / 1000)
-  const iso = new Date(ms).toISOString() // …T16:48:37.447Z
-  const micros = String(us % 1000).padStart(3, '0')
-  return `${iso.slice(0, -1)}${micros}Z`
-}
-
-const parseJson = (s: string | null): unknown => (s === null ? null : JSON.parse(s))
-
-/** One visit exactly as the spec's `GET /v1/visitors/:id` shows it, keys in the spec's order. */
-export function toV1Visit(row: HistoryRow) {
-  const d = details(row)
-  const b = bot(row)
-  return {
-    tag: parseJson(row.tag),
-    visitorId: row.visitor_id,
-    fingerprint: row.fingerprint,
-    timestamp: isoMicros(Number(row.ts)),
-    url: row.url,
-    ip: row.ip,
-    ipLocation: ipLocation(row),
-    visitorDetails: {
-      browserFullVersion: d.browserFullVersion,
-      browserSaysItsBot: b.browserSaysItsBot ?? false,
-      browserMajorVersion: d.browserMajorVersion,
-      browserName: d.browserName,
-      browserPlatformName: d.browserPlatformName,
-      browserPlatformVersion: d.browserPlatformVersion,
-      browserWebkitFullVersion: d.browserWebkitFullVersion,
-      browserHeadless: b.browserHeadless ?? false,
-      botProbability: b.botProbability ?? 0,
-    },
-  }
-}
 
 export interface HistoryQuery {
   limit?: number
@@ -65,22 +29,6 @@ export async function visitorHistory(
   const rows = await listVisitorVisits(db, appId, visitorId, { limit: q.limit ?? 100, before })
   if (rows.length === 0 && !before) return null
   return rows.map(toV1Visit)
-}
-
-/**
- * Everything Sightline knows about one identification: the spec's fields, plus why it matched
- * (identification path, confidence, reasons), the bot verdict with its signals, and the raw signals.
- */
-export function toVisitDetail(row: VisitRow) {
-  return {
-    requestId: row.request_id,
-    ...toV1Visit(row),
-    linkedId: row.linked_id,
-    identification: raw(row.identification),
-    bot: raw(row.bot),
-    userAgentDetails: raw(row.visitor_details),
-    components: raw(row.components),
-  }
 }
 
 export interface V1Options {
