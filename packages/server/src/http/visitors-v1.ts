@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import { toV1Visit, toVisitDetail } from '../mappers/v1.js'
+import { V1History, V1VisitDetail } from '../schemas/v1.js'
 import type { App } from '../store/apps.js'
 import type { Database } from '../store/schema.js'
 import { findVisit, listVisitorVisits } from '../store/visits.js'
 import { HttpError } from './errors.js'
+import { errorResponses, ok } from './server-api-schemas.js'
 
 export interface HistoryQuery {
   limit?: number
@@ -49,7 +51,13 @@ export async function visitorsV1Routes(app: FastifyInstance, opts: V1Options) {
     '/v1/visits/:requestId',
     {
       config: { errorShape: 'message' },
-      schema: { params: { type: 'object', properties: { requestId: { type: 'string', maxLength: 64 } } } },
+      schema: {
+        params: { type: 'object', properties: { requestId: { type: 'string', maxLength: 64 } } },
+        response: {
+          ...ok(V1VisitDetail, 'the visit, with why it matched'),
+          ...errorResponses('message', true),
+        },
+      },
     },
     async (req, reply) => {
       const found = await authorize(req.headers.auth)
@@ -71,6 +79,10 @@ export async function visitorsV1Routes(app: FastifyInstance, opts: V1Options) {
             limit: { type: 'integer', minimum: 1, maximum: 1000 },
             before: { type: 'string', pattern: '^\\d{13}\\.[A-Za-z0-9]{6}$' },
           },
+        },
+        response: {
+          ...ok(V1History, "the visitor's visits, newest first"),
+          ...errorResponses('message', true),
         },
       },
     },

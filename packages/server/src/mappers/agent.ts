@@ -1,30 +1,12 @@
+import type { Static } from '@sinclair/typebox'
 import type { VisitorDetails as UaDetails } from '../enrich/user-agent.js'
-import type { V3Geolocation } from '../events/types.js'
+import type { IdentifyResult as IdentifyResultSchema } from '../schemas/agent.js'
 import type { IpLocation } from '../schemas/stored.js'
 import { seenAt } from './dates.js'
 import { toV3Geolocation } from './geolocation.js'
 
-/** The answer to `POST /v1/identify`. */
-export interface IdentifyResult {
-  requestId: string
-  visitorId: string
-  visitorFound: boolean
-  confidence: { score: number }
-  storedId: string
-  /** base64 of the sealed event, when the app has an active sealed-results key. */
-  sealedResult?: string
-  /** With `extendedResult`: what the commercial agent's extended result carries. */
-  incognito?: boolean
-  browserName?: string | null
-  browserVersion?: string | null
-  os?: string | null
-  osVersion?: string | null
-  device?: string | null
-  ip?: string
-  ipLocation?: V3Geolocation | null
-  firstSeenAt?: { global: string | null; subscription: string | null }
-  lastSeenAt?: { global: string | null; subscription: string | null }
-}
+/** The answer to `POST /v1/identify` (schemas/agent.ts). */
+export type IdentifyResult = Static<typeof IdentifyResultSchema>
 
 /** What the extended result adds, known at ingest (no stored row is read back). */
 export interface AgentVisit {
