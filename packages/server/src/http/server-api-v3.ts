@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { loadEvent, toV3Event, toV3Visit } from '../events/index.js'
+import { relatedVisitors } from '../events/related.js'
 import { msOf } from '../mappers/dates.js'
 import { V3Event, V3RelatedVisitors, V3SearchResult, V3VisitorVisits } from '../schemas/v3.js'
 import { deleteVisitorData } from '../store/deletion.js'
@@ -15,7 +16,6 @@ import {
   type ServerApiOptions,
   v3Secret,
 } from './server-api.js'
-import { relatedVisitors } from './server-api-related.js'
 import { emptyOk, errorResponses, ok, stringParam } from './server-api-schemas.js'
 import { type SearchQuery, searchEvents, searchQuerySchema } from './server-api-search.js'
 

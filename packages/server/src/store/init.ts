@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { randomAlnum } from '../util/random.js'
 import { type CreatedApp, countApps, createApp } from './apps.js'
-import type { Db } from './db.js'
+import { type Db, isPostgres } from './db.js'
 import { migrateToLatest, ping } from './migrations.js'
 import { ensurePartitions } from './partitions.js'
 import { getOrInitSetting, getSetting, setSetting } from './settings.js'
@@ -58,7 +58,7 @@ export async function waitForDatabase(
 /** Migrations, the token secret, and on an empty database the Demo app. Safe to run from several processes. */
 export async function initDatabase(db: Db, opts: { demo: boolean }): Promise<Initialized> {
   await migrateToLatest(db.kysely)
-  if (db.dialect === 'postgres') await ensurePartitions(db.kysely, Date.now())
+  if (isPostgres(db.kysely)) await ensurePartitions(db.kysely, Date.now())
   const tokenSecret = await getOrInitSetting(db.kysely, 'token_secret', randomAlnum(48))
   let createdDemo: CreatedApp | null = null
   if (opts.demo && (await countApps(db.kysely)) === 0) {

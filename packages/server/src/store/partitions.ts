@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import { isPostgres } from './db.js'
 import type { Database } from './schema.js'
 
 const US_PER_DAY = 86_400_000_000
@@ -68,17 +69,18 @@ export async function refreshSqliteStats(db: Kysely<Database>): Promise<boolean>
 
 export function startMaintenance(
   db: Kysely<Database>,
-  opts: { postgres: boolean; retentionDays: number | null; everyMs?: number; statsEveryMs?: number },
+  opts: { retentionDays: number | null; everyMs?: number; statsEveryMs?: number },
   log: { info(o: object, m: string): void; error(o: object, m: string): void },
 ) {
+  const postgres = isPostgres(db)
   const run = async () => {
     try {
-      if (opts.postgres) {
+      if (postgres) {
         const created = await ensurePartitions(db, Date.now())
         if (created.length) log.info({ created }, 'created visit partitions')
       }
       if (opts.retentionDays !== null) {
-        const r = await applyRetention(db, opts.postgres, opts.retentionDays, Date.now())
+        const r = await applyRetention(db, opts.retentionDays, Date.now())
         if (r.droppedPartitions.length || r.deletedVisits || r.deletedVisitors)
           log.info({ ...r }, 'retention applied')
       }
@@ -95,9 +97,9 @@ export function startMaintenance(
       log.error({ err }, 'refreshing planner statistics failed; will try again')
     }
   }
-  const statsTimer = opts.postgres ? null : setInterval(stats, opts.statsEveryMs ?? 60_000)
+  const statsTimer = postgres ? null : setInterval(stats, opts.statsEveryMs ?? 60_000)
   statsTimer?.unref()
-  if (!opts.postgres) void stats()
+  if (!postgres) void stats()
   return {
     run,
     stop: () => {
@@ -121,7 +123,6 @@ export interface RetentionResult {
  */
 export async function applyRetention(
   db: Kysely<Database>,
-  postgres: boolean,
   days: number,
   nowMs: number,
   batch = 5000,
@@ -133,7 +134,7 @@ export async function applyRetention(
     deletedVisitors: 0,
     deletedFingerprints: 0,
   }
-  if (postgres) {
+  if (isPostgres(db)) {
     const parts = await sql<{ name: string; bound: string }>`
       select c.relname as name, pg_get_expr(c.relpartbound, c.oid) as bound
       from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
