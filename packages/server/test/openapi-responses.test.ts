@@ -221,6 +221,27 @@ for (const dialect of DIALECTS) {
       seen.add('options /v1/identify')
     })
 
+    it('gives every field of every answer a type and a description', () => {
+      const missing = new Set<string>()
+      const walk = (schema: any, at: string) => {
+        if (!schema || typeof schema !== 'object') return
+        for (const [name, field] of Object.entries<any>(schema.properties ?? {})) {
+          if (!field.description) missing.add(`${at}.${name}: no description`)
+          if (!field.type && Object.keys(field).length > 1) missing.add(`${at}.${name}: no type`)
+          walk(field, `${at}.${name}`)
+        }
+        walk(schema.items, `${at}[]`)
+      }
+      for (const [route, item] of Object.entries<any>(doc.paths)) {
+        for (const [method, op] of Object.entries<any>(item)) {
+          for (const [status, response] of Object.entries<any>(op.responses ?? {})) {
+            walk(response.content?.['application/json']?.schema, `${method} ${route} ${status}`)
+          }
+        }
+      }
+      assert.deepEqual([...missing], [], 'every field is described')
+    })
+
     it('deletes, then every public route has been checked', async () => {
       const v3Delete = await check('delete', '/visitors/{id}', `/visitors/${first.visitorId}`, v3())
       assert.equal(v3Delete.status, 200)

@@ -4,17 +4,29 @@ import type { ErrorShape } from './errors.js'
 
 export function errorSchema(shape: ErrorShape) {
   if (shape === 'message') {
-    return { type: 'object', properties: { message: { type: 'string' } }, required: ['message'] }
+    return {
+      type: 'object',
+      properties: { message: { type: 'string', description: 'what went wrong' } },
+      required: ['message'],
+    }
   }
   if (shape === 'flat') {
-    return { type: 'object', properties: { error: { type: 'string' } }, required: ['error'] }
+    return {
+      type: 'object',
+      properties: { error: { type: 'string', description: 'what went wrong' } },
+      required: ['error'],
+    }
   }
   return {
     type: 'object',
     properties: {
       error: {
         type: 'object',
-        properties: { code: { type: 'string' }, message: { type: 'string' } },
+        description: 'the error',
+        properties: {
+          code: { type: 'string', description: 'a stable code (docs/api.md)' },
+          message: { type: 'string', description: 'what went wrong' },
+        },
         required: ['code', 'message'],
       },
     },

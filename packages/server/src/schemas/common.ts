@@ -19,3 +19,9 @@ export const FreeObject = (description: string) =>
 
 /** Any JSON value, served exactly as it is. */
 export const AnyJson = (description: string) => Type.Unknown({ description })
+
+/** The same schema with a description of its own (a shared shape used for a particular field). */
+export const described = <T extends TSchema>(schema: T, description: string): T => ({
+  ...schema,
+  description,
+})

@@ -5,7 +5,7 @@
  * here because we cannot compute them honestly (docs/events.md lists them).
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox'
-import { FreeObject, NullableString } from './common.js'
+import { described, FreeObject, NullableString } from './common.js'
 import { Candidate } from './stored.js'
 
 const Opt = Type.Optional
@@ -13,51 +13,77 @@ const Str = (description?: string) => Type.String(description ? { description } 
 
 export const Tag = FreeObject('the tag the agent sent (a primitive is served as {tag: value})')
 
-export const SeenAt = Type.Object({
-  global: NullableString('always null: visitors are per app here'),
-  subscription: NullableString('ISO 8601 time, null when never'),
-})
+export const SeenAt = Type.Object(
+  {
+    global: NullableString('always null: visitors are per app here'),
+    subscription: NullableString('ISO 8601 time of that visit in this app, null when there is none'),
+  },
+  { description: 'a visit of the visitor: its first, or the one before this one' },
+)
 
-export const V3BrowserDetails = Type.Object({
-  browserName: Str(),
-  browserMajorVersion: Str(),
-  browserFullVersion: Str(),
-  os: Str(),
-  osVersion: Str(),
-  device: Str(),
-  userAgent: Str(),
-})
+export const V3BrowserDetails = Type.Object(
+  {
+    browserName: Str('e.g. Chrome; empty when unknown'),
+    browserMajorVersion: Str('e.g. 131; empty when unknown'),
+    browserFullVersion: Str('e.g. 131.0.0.0; empty when unknown'),
+    os: Str('e.g. Mac OS X; empty when unknown'),
+    osVersion: Str('e.g. 10.15.7; empty when unknown'),
+    device: Str('"Other" for desktops, a model or iPhone/iPad otherwise; empty when unknown'),
+    userAgent: Str('the User-Agent the browser reported'),
+  },
+  { description: 'the browser, from its User-Agent and Client Hints' },
+)
 
 export const V3Geolocation = Type.Object(
   {
     accuracyRadius: Opt(Type.Integer({ description: 'kilometres' })),
-    latitude: Opt(Type.Number()),
-    longitude: Opt(Type.Number()),
-    postalCode: Opt(Str()),
+    latitude: Opt(Type.Number({ description: 'degrees, 4 decimals at most' })),
+    longitude: Opt(Type.Number({ description: 'degrees, 4 decimals at most' })),
+    postalCode: Opt(Str('postal code')),
     timezone: Opt(Str('IANA time zone')),
-    city: Opt(Type.Object({ name: Str() })),
-    country: Opt(Type.Object({ code: Str('ISO 3166-1 alpha-2'), name: Str() })),
-    continent: Opt(Type.Object({ code: Str(), name: Str() })),
-    subdivisions: Opt(Type.Array(Type.Object({ isoCode: Str(), name: Str() }))),
+    city: Opt(Type.Object({ name: Str('city name (English)') }, { description: 'the city' })),
+    country: Opt(
+      Type.Object(
+        { code: Str('ISO 3166-1 alpha-2'), name: Str('country name (English)') },
+        { description: 'the country' },
+      ),
+    ),
+    continent: Opt(
+      Type.Object(
+        { code: Str('two letters, e.g. EU'), name: Str('continent name') },
+        { description: 'the continent' },
+      ),
+    ),
+    subdivisions: Opt(
+      Type.Array(
+        Type.Object({ isoCode: Str('ISO 3166-2 code, without the country'), name: Str('subdivision name') }),
+        { description: 'regions, largest first' },
+      ),
+    ),
   },
   { description: 'where the IP address is; unknown facts are absent' },
+)
+
+const Confidence_ = Type.Object(
+  { score: Type.Number({ description: '0..1: the probability that visitorId is right' }) },
+  { description: 'the identification confidence' },
 )
 
 const visitProperties = {
   requestId: Str('the identification request (event) id'),
   browserDetails: V3BrowserDetails,
-  incognito: Type.Boolean(),
-  ip: Str(),
+  incognito: Type.Boolean({ description: 'private browsing' }),
+  ip: Str('the IP address of the visit'),
   timestamp: Type.Integer({ description: 'Unix milliseconds' }),
   time: Str('ISO 8601'),
-  url: Str(),
+  url: Str('the page the agent ran on'),
   tag: Tag,
-  visitorFound: Type.Boolean(),
-  firstSeenAt: SeenAt,
-  lastSeenAt: SeenAt,
+  visitorFound: Type.Boolean({ description: 'the visitor had come before' }),
+  firstSeenAt: described(SeenAt, "the visitor's first visit"),
+  lastSeenAt: described(SeenAt, "the visitor's visit before this one"),
   ipLocation: Opt(V3Geolocation),
-  linkedId: Opt(Str()),
-  confidence: Opt(Type.Object({ score: Type.Number({ description: '0..1' }) })),
+  linkedId: Opt(Str('the linked id the page or the owner set')),
+  confidence: Opt(Confidence_),
 }
 
 export const V3Visit = Type.Object(visitProperties, { description: 'a visit' })
@@ -69,96 +95,139 @@ export const V3Candidates = Opt(
 )
 
 const identificationProperties = {
-  visitorId: Str(),
+  visitorId: Str('the visitor: stable across visits of the same browser'),
   ...visitProperties,
-  replayed: Type.Boolean(),
+  replayed: Type.Boolean({ description: 'the payload had already been posted' }),
   suspect: Opt(Type.Boolean({ description: "the owner's flag (PUT /events/:requestId)" })),
   candidates: V3Candidates,
 }
-export const V3Identification = Type.Object(identificationProperties)
+export const V3Identification = Type.Object(identificationProperties, { description: 'the visitor' })
 
 export const V3BotResult = Type.Union([
   Type.Literal('notDetected'),
   Type.Literal('good'),
   Type.Literal('bad'),
 ])
-const BotVerdict = Type.Object({
-  result: Type.Unsafe<Static<typeof V3BotResult>>({ type: 'string', enum: ['notDetected', 'good', 'bad'] }),
-  type: Opt(Str('a good bot: who it says it is (google, bing, …)')),
-})
+const BotVerdict = Type.Object(
+  {
+    result: Type.Unsafe<Static<typeof V3BotResult>>({
+      type: 'string',
+      enum: ['notDetected', 'good', 'bad'],
+      description: 'good: a known crawler naming itself; bad: automation',
+    }),
+    type: Opt(Str('a good bot: who it says it is (google, bing, …)')),
+  },
+  { description: 'the bot verdict' },
+)
 
-export const V3Botd = Type.Object({
-  bot: BotVerdict,
-  url: Str(),
-  ip: Str(),
-  time: Str('ISO 8601'),
-  userAgent: Str(),
-  requestId: Str(),
-  meta: Opt(Tag),
-  linkedId: Opt(Str()),
-})
+export const V3Botd = Type.Object(
+  {
+    bot: BotVerdict,
+    url: Str('the page the agent ran on'),
+    ip: Str('the IP address of the visit'),
+    time: Str('ISO 8601'),
+    userAgent: Str('the User-Agent the browser reported'),
+    requestId: Str('the request (event) id'),
+    meta: Opt(described(Tag, 'the tag, when the agent sent one')),
+    linkedId: Opt(Str('the linked id')),
+  },
+  { description: 'the bot verdict with the request it is about' },
+)
 
-export const V3IpInfoAddress = Type.Object({
-  address: Str(),
-  geolocation: V3Geolocation,
-  asn: Opt(Type.Object({ asn: Str(), name: Str(), network: Str() })),
-  datacenter: Opt(Type.Object({ result: Type.Boolean(), name: Str() })),
-})
-export const V3IpInfo = Type.Object({ v4: Opt(V3IpInfoAddress), v6: Opt(V3IpInfoAddress) })
+export const V3IpInfoAddress = Type.Object(
+  {
+    address: Str('the IP address'),
+    geolocation: V3Geolocation,
+    asn: Opt(
+      Type.Object(
+        {
+          asn: Str('autonomous system number'),
+          name: Str('its name'),
+          network: Str('the announced prefix (CIDR); empty when unknown'),
+        },
+        { description: 'the network' },
+      ),
+    ),
+    datacenter: Opt(
+      Type.Object(
+        { result: Type.Boolean({ description: 'a hosting provider' }), name: Str('which, or empty') },
+        { description: 'hosting' },
+      ),
+    ),
+  },
+  { description: 'one address' },
+)
+export const V3IpInfo = Type.Object(
+  {
+    v4: Opt(described(V3IpInfoAddress, 'the address, when it is IPv4')),
+    v6: Opt(described(V3IpInfoAddress, 'the address, when it is IPv6')),
+  },
+  { description: 'the address by family' },
+)
 
-export const V3Result = Type.Object({ result: Type.Boolean() })
+export const V3Result = Type.Object({ result: Type.Boolean({ description: 'detected' }) })
 
 export const Confidence = Type.Unsafe<'low' | 'medium' | 'high'>({
   type: 'string',
   enum: ['low', 'medium', 'high'],
+  description: 'how sure the verdict is',
 })
 
 export const V3Tampering = Type.Object({
-  result: Type.Boolean(),
+  result: Type.Boolean({ description: 'tampered or anti-detect browser' }),
   confidence: Confidence,
   anomalyScore: Type.Number({ description: '0..1' }),
 })
 
 export const V3VelocityData = Type.Object({
   intervals: Opt(
-    Type.Object({
-      '5m': Type.Integer(),
-      '1h': Type.Integer(),
-      '24h': Opt(Type.Integer({ description: 'absent when the window was truncated' })),
-    }),
+    Type.Object(
+      {
+        '5m': Type.Integer({ description: 'in the 5 minutes ending at the event' }),
+        '1h': Type.Integer({ description: 'in the hour ending at the event' }),
+        '24h': Opt(Type.Integer({ description: 'in the 24 hours; absent when too many rows to count' })),
+      },
+      { description: 'absent when the metric could not be computed' },
+    ),
   ),
 })
+const d = (description: string) => described(V3VelocityData, description)
 export const V3Velocity = Type.Object({
-  distinctIp: V3VelocityData,
-  distinctLinkedId: V3VelocityData,
-  distinctCountry: V3VelocityData,
-  events: V3VelocityData,
-  ipEvents: V3VelocityData,
-  distinctIpByLinkedId: V3VelocityData,
-  distinctVisitorIdByLinkedId: V3VelocityData,
+  distinctIp: d("the visitor's distinct IP addresses"),
+  distinctLinkedId: d("the visitor's distinct linked ids"),
+  distinctCountry: d("the visitor's distinct countries"),
+  events: d("the visitor's events"),
+  ipEvents: d("the address's events"),
+  distinctIpByLinkedId: d("the linked id's distinct IP addresses"),
+  distinctVisitorIdByLinkedId: d("the linked id's distinct visitors"),
 })
 
 export const V3Vpn = Type.Object({
-  result: Type.Boolean(),
+  result: Type.Boolean({ description: 'a VPN is likely' }),
   confidence: Confidence,
-  originTimezone: Opt(Str()),
-  originCountry: Opt(Str()),
+  originTimezone: Opt(Str("the browser's time zone")),
+  originCountry: Opt(Str('the country of that time zone')),
   methods: Type.Object(
-    { timezoneMismatch: Opt(Type.Boolean()), publicVPN: Opt(Type.Boolean()) },
+    {
+      timezoneMismatch: Opt(Type.Boolean({ description: "the browser's time zone is not the address's" })),
+      publicVPN: Opt(Type.Boolean({ description: 'the address is a hosting or VPN provider' })),
+    },
     { description: 'only the methods that could be evaluated for the event' },
   ),
 })
 
 export const V3HighActivity = Type.Object({
-  result: Type.Boolean(),
-  dailyRequests: Opt(Type.Integer()),
+  result: Type.Boolean({ description: 'many events in the 24 hours ending at the event' }),
+  dailyRequests: Opt(Type.Integer({ description: 'how many, when high' })),
 })
 
-export const V3SuspectScore = Type.Object({ result: Type.Integer() })
+export const V3SuspectScore = Type.Object({
+  result: Type.Integer({ description: 'the weights of the products that fired, summed (docs/events.md)' }),
+})
 
 /** `{data}` for a product we computed; products we cannot compute are absent (never an error). */
 const Product = <T extends TSchema>(data: T, description: string) =>
-  Opt(Type.Object({ data: Opt(data) }, { description }))
+  Opt(Type.Object({ data: Opt(described(data, data.description ?? 'the result')) }, { description }))
 
 export const V3Products = Type.Object(
   {
@@ -185,8 +254,11 @@ const { suspect: _, ...webhookIdentification } = identificationProperties
 export const V3Webhook = Type.Object({
   ...webhookIdentification,
   bot: BotVerdict,
-  userAgent: Str(),
-  sdk: Type.Object({ platform: Str(), version: Str() }),
+  userAgent: Str('the User-Agent the browser reported'),
+  sdk: Type.Object(
+    { platform: Str('js'), version: Str("this server's version") },
+    { description: 'the sender' },
+  ),
   ipInfo: Opt(V3IpInfo),
   vpn: Opt(V3Vpn),
   tampering: Opt(V3Tampering),
@@ -198,17 +270,19 @@ export const V3Webhook = Type.Object({
 })
 
 export const V3VisitorVisits = Type.Object({
-  visitorId: Str(),
-  visits: Type.Array(V3Visit),
+  visitorId: Str('the visitor asked for'),
+  visits: Type.Array(V3Visit, { description: 'newest first' }),
   lastTimestamp: Opt(Type.Integer({ description: 'Unix ms of the last visit, when there are more' })),
   paginationKey: Opt(Str('the requestId to pass for the next page, when there are more')),
 })
 
 export const V3SearchResult = Type.Object({
-  events: Type.Array(V3Event),
+  events: Type.Array(V3Event, { description: 'newest first unless reverse' }),
   paginationKey: Opt(Str('for the next page, when there are more')),
 })
 
 export const V3RelatedVisitors = Type.Object({
-  relatedVisitors: Type.Array(Type.Object({ visitorId: Str() })),
+  relatedVisitors: Type.Array(Type.Object({ visitorId: Str('another browser of the same device') }), {
+    description: 'most recently related first',
+  }),
 })
