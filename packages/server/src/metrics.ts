@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http'
 import type { FastifyInstance } from 'fastify'
-import { sql } from 'kysely'
 import { AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import type { Db } from './store/db.js'
+import { queueStats } from './store/webhook-queue.js'
 
 /** Where /metrics is served: its own listener, never the public port. */
 export interface MetricsListen {
@@ -46,12 +46,7 @@ export class Metrics {
     const readQueue = async () => {
       // One query per scrape, shared by the three gauges below.
       if (Date.now() - queue.at < 1000) return queue
-      const rows = await db.kysely
-        .selectFrom('webhook_deliveries')
-        .select(['status', sql<number>`count(*)`.as('n'), sql<number | null>`min(event_ts)`.as('oldest')])
-        .where('status', 'in', ['pending', 'failed'])
-        .groupBy('status')
-        .execute()
+      const rows = await queueStats(db.kysely)
       const pending = rows.find((r) => r.status === 'pending')
       queue.at = Date.now()
       queue.depth = Number(pending?.n ?? 0)

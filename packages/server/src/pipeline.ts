@@ -4,15 +4,17 @@ import type { GeoResolver } from './enrich/geo.js'
 import { detectIncognito } from './enrich/incognito.js'
 import { componentValue, enrichVisit } from './enrich/visit.js'
 import { botResult } from './events/bot-result.js'
-import { toV3Geolocation } from './events/geolocation.js'
 import type { Components } from './identify/fingerprint.js'
 import { assess, settle } from './identify/identify.js'
 import { newRequestId, newVisitorId } from './identify/ids.js'
 import { issueToken, type TokenKeys, verifyToken } from './identify/token.js'
+import { type IdentifyResult, toExtendedResult } from './mappers/agent.js'
+import type { BotAssessment, Identification, IpLocation, VisitorDetails } from './schemas/stored.js'
 import { Sealer } from './sealed/sealer.js'
 import type { App } from './store/apps.js'
 import { GroupCommit } from './store/group-commit.js'
 import { KyselyIdentityStore } from './store/identity.js'
+import { toJson } from './store/json.js'
 import { checkReplay } from './store/replay.js'
 import type { Database } from './store/schema.js'
 import { insertVisit, visitorSeen } from './store/visits.js'
@@ -20,6 +22,7 @@ import { enqueueDeliveries } from './store/webhooks.js'
 import { nowMicros } from './util/random.js'
 
 export { normalizeIp } from './enrich/visit.js'
+export type { IdentifyResult }
 
 export interface IdentifyInput {
   storedId?: string | null | undefined
@@ -34,27 +37,6 @@ export interface IdentifyContext {
   app: App
   ip: string
   headerUserAgent: string | undefined
-}
-
-export interface IdentifyResult {
-  requestId: string
-  visitorId: string
-  visitorFound: boolean
-  confidence: { score: number }
-  storedId: string
-  /** base64 of the sealed event, when the app has an active sealed-results key. */
-  sealedResult?: string
-  /** With `extendedResult`: what the commercial agent's extended result carries. */
-  incognito?: boolean
-  browserName?: string | null
-  browserVersion?: string | null
-  os?: string | null
-  osVersion?: string | null
-  device?: string | null
-  ip?: string
-  ipLocation?: ReturnType<typeof toV3Geolocation> | null
-  firstSeenAt?: { global: string | null; subscription: string | null }
-  lastSeenAt?: { global: string | null; subscription: string | null }
 }
 
 export class IdentifyService {
@@ -127,15 +109,15 @@ export class IdentifyService {
         ip,
         tag: input.tag === undefined ? null : JSON.stringify(input.tag),
         linked_id: input.linkedId ?? null,
-        ip_location: geo.ipLocation ? JSON.stringify(geo.ipLocation) : null,
-        visitor_details: JSON.stringify({
+        ip_location: geo.ipLocation ? toJson<IpLocation>(geo.ipLocation) : null,
+        visitor_details: toJson<VisitorDetails>({
           ...details,
           incognito,
           userAgent: userAgent ?? null,
           asn: geo.asn,
         }),
-        components: JSON.stringify(input.components),
-        identification: JSON.stringify({
+        components: toJson<Components>(input.components),
+        identification: toJson<Identification>({
           path: restarted ? 'new' : joined ? 'fingerprint' : decision.path,
           confidence: restarted ? 1 : joined ? 0.9 : assessment.confidence,
           reasons,
@@ -152,7 +134,7 @@ export class IdentifyService {
               }
             : {}),
         }),
-        bot: JSON.stringify(bot),
+        bot: toJson<BotAssessment>(bot),
         suspect: 0,
         bot_result: botResult(bot, userAgent).result,
       }
@@ -188,24 +170,15 @@ export class IdentifyService {
       ...(sealedResult === undefined ? {} : { sealedResult }),
     }
     if (!input.extendedResult) return result
-    // Visitors are per app here; "global" (across every customer of a SaaS) has no meaning: null.
-    const iso = (us: number | undefined) =>
-      us === undefined ? null : new Date(Math.floor(us / 1000)).toISOString()
-    return {
-      ...result,
+    const before = joined || restarted ? undefined : seen
+    return toExtendedResult(result, {
       incognito,
-      browserName: details.browserName,
-      browserVersion: details.browserFullVersion,
-      os: details.os,
-      osVersion: details.osVersion,
-      device: details.device,
+      details,
       ip,
-      ipLocation: geo.ipLocation ? toV3Geolocation(geo.ipLocation) : null,
-      firstSeenAt: {
-        global: null,
-        subscription: iso(joined || restarted ? undefined : seen?.first_seen_at) ?? iso(ts),
-      },
-      lastSeenAt: { global: null, subscription: iso(joined || restarted ? undefined : seen?.last_seen_at) },
-    }
+      ipLocation: geo.ipLocation,
+      ts,
+      firstSeenAt: before?.first_seen_at,
+      lastSeenAt: before?.last_seen_at,
+    })
   }
 }

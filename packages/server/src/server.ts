@@ -217,11 +217,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
         metrics ? { onAttempt: (outcome) => metrics.webhookAttempts.inc({ outcome }) } : {},
       )
     if (opts.maintenance !== false) {
-      maintenance = startMaintenance(
-        db.kysely,
-        { postgres: db.dialect === 'postgres', retentionDays: config.retentionDays },
-        app.log,
-      )
+      maintenance = startMaintenance(db.kysely, { retentionDays: config.retentionDays }, app.log)
       if (config.retentionDays !== null) await maintenance.run()
     }
   })()

@@ -156,7 +156,7 @@ for (const dialect of DIALECTS) {
           ],
         )
       }
-      const r = await applyRetention(db.kysely, dialect === 'postgres', 30, now)
+      const r = await applyRetention(db.kysely, 30, now)
       assert.equal(await findVisit(db.kysely, appId, old.request_id), undefined)
       assert.ok(await findVisit(db.kysely, appId, recent.request_id))
       // retention-old, and the round-trip test's visitor from 2024.

@@ -16,6 +16,7 @@ import { loadConfig } from '../src/config.js'
 import { createSightline, type Sightline } from '../src/server.js'
 import { createApp } from '../src/store/apps.js'
 import { type Db, type Dialect, openDatabase } from '../src/store/db.js'
+import { claim, dueDeliveries } from '../src/store/webhook-queue.js'
 import {
   createWebhook,
   rotateWebhookSecret,
@@ -23,7 +24,6 @@ import {
   type WebhookFormat,
 } from '../src/store/webhooks.js'
 import { type DispatcherOverrides, startWebhookDispatcher } from '../src/webhooks/dispatcher.js'
-import { claim, dueDeliveries } from '../src/webhooks/queue.js'
 import { DEFAULT_RETRY, nextAttemptAt, retryDelay } from '../src/webhooks/retry.js'
 import {
   components,

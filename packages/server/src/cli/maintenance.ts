@@ -106,7 +106,7 @@ export async function retention(argv: string[]): Promise<void> {
           (p.step === 'visits' ? '' : `; ${p.deletedVisitors.toLocaleString('en-US')} visitors`) +
           ` (${Math.round((Date.now() - started) / 1000)} s)`,
       )
-    const r = await applyRetention(db.kysely, db.dialect === 'postgres', days, now, { onProgress: show })
+    const r = await applyRetention(db.kysely, days, now, { onProgress: show })
     line.done()
     const seconds = (Date.now() - started) / 1000
     out(

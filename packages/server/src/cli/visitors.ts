@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { appExists } from '../store/apps.js'
 import { type DeletedCounts, deleteVisitorData } from '../store/deletion.js'
 import { DB_OPTIONS, printer, UsageError, withDb } from './common.js'
 
@@ -40,8 +41,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!appId) throw new UsageError('visitors delete needs --app APP_ID')
   const out = printer(values.json)
   await withDb(values, async ({ kysely }) => {
-    const app = await kysely.selectFrom('apps').select('id').where('id', '=', appId).executeTakeFirst()
-    if (!app) throw new UsageError(`no app with id ${appId}`)
+    if (!(await appExists(kysely, appId))) throw new UsageError(`no app with id ${appId}`)
     const deleted = await deleteVisitorData(kysely, appId, visitorId)
     if (!deleted) throw new UsageError(`no visitor ${visitorId} in app ${appId}`)
     out({ appId, visitorId, deleted }, `Deleted visitor ${visitorId} of app ${appId}: ${describe(deleted)}.`)

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
 import { HttpError } from '../http/errors.js'
+import { errorResponses, ok } from '../http/server-api-schemas.js'
 import { visitorHistory } from '../http/visitors-v1.js'
 import type { TokenCheck } from '../identify/token.js'
+import { V1History } from '../schemas/v1.js'
 import type { Database } from '../store/schema.js'
 import { findVisit } from '../store/visits.js'
 
@@ -143,6 +145,7 @@ export async function demoRoutes(app: FastifyInstance, opts: DemoOptions) {
           },
           additionalProperties: false,
         },
+        response: { ...ok(V1History, "the browser's visits, newest first"), ...errorResponses('message') },
       },
     },
     async (req) => {

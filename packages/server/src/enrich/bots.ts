@@ -1,4 +1,5 @@
 import { isbot } from 'isbot'
+import type { BotAssessment } from '../schemas/stored.js'
 import { BOT_GROUPS, BOT_WEIGHTS, type BotSignal, groupOf } from './bot-weights.js'
 
 export { BOT_GROUPS, BOT_WEIGHTS, type BotSignal } from './bot-weights.js'
@@ -33,15 +34,8 @@ export interface BotInput {
   replayOf?: string | null
 }
 
-export interface BotAssessment {
-  browserSaysItsBot: boolean
-  browserHeadless: boolean
-  /** 0..1, two decimals. */
-  botProbability: number
-  reasons: { signal: BotSignal; weight: number }[]
-  /** Set when the payload is a replay: the request id of the identification that first posted it. */
-  replayOf?: string
-}
+/** Its shape (stored in `visits.bot`) is declared in schemas/stored.ts. */
+export type { BotAssessment }
 
 /** Client strings are cut before any expression reads them (real User-Agents are far shorter). */
 const MAX_TEXT = 1024

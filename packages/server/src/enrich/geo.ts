@@ -3,28 +3,17 @@ import { createRequire } from 'node:module'
 import tzLookup from '@photostructure/tz-lookup'
 import { continents, countries } from 'countries-list'
 import maxmind, { type AsnResponse, type CityResponse, type IspResponse, type Reader } from 'maxmind'
+import type { Asn, IpLocation } from '../schemas/stored.js'
 import { AsnTable } from './asn.js'
 import { formatIp, isPublicIp, maskIp, type ParsedIp, parseIp } from './ip.js'
 import { subdivisionCode } from './subdivisions.js'
 
-/** The Server API v1 `ipLocation` object; every key is always present, unknown values are null. */
-export interface IpLocation {
-  /** Miles. */
-  accuracyRadius: number | null
-  city: { name: string | null }
-  continent: { code: string | null; name: string | null }
-  country: { isoCode: string | null; name: string | null }
-  latitude: number | null
-  longitude: number | null
-  organization: { domain: string | null; isp: string | null; legalName: string | null; name: string | null }
-  postalCode: string | null
-  subdivisions: { isoCode: string | null; name: string }[]
-  timeZone: string | null
-}
+/** The Server API v1 `ipLocation` object (schemas/stored.ts); every key is always present. */
+export type { IpLocation }
 
 export interface GeoResult {
   ipLocation: IpLocation | null
-  asn: { asn: number; name: string; network: string | null } | null
+  asn: Asn | null
   ipVersion: 4 | 6 | null
 }
 

@@ -1,3 +1,5 @@
+import type { VisitorDetails as StoredVisitorDetails } from '../schemas/stored.js'
+
 /** User-Agent Client Hints as reported by the agent (navigator.userAgentData + getHighEntropyValues). */
 export interface UaHints {
   brands?: { brand: string; version: string }[]
@@ -17,19 +19,7 @@ export interface UaHints {
  * Headless Chrome reports as "Chrome"; headlessness is reported by `assessBot` (`browserHeadless`).
  * `device` is "Other" for desktops (as the commercial API does), a model or "iPhone"/"iPad" otherwise.
  */
-export interface VisitorDetails {
-  browserName: string | null
-  browserFullVersion: string | null
-  browserMajorVersion: string | null
-  /** The UA's platform token: "Windows", "Macintosh", "Linux", "Android", "iPhone", "iPad", "CrOS". */
-  browserPlatformName: string | null
-  /** OS version, e.g. "10.14.3"; "11" for Windows 11 (from Client Hints). */
-  browserPlatformVersion: string | null
-  browserWebkitFullVersion: string | null
-  os: string | null
-  osVersion: string | null
-  device: string | null
-}
+export type VisitorDetails = Omit<StoredVisitorDetails, 'incognito' | 'userAgent' | 'asn'>
 
 interface Brand {
   brand: string

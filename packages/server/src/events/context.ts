@@ -1,22 +1,23 @@
-import type { IpLocation } from '../enrich/geo.js'
+import { msOf } from '../mappers/dates.js'
+import type { BotAssessment, Components, IpLocation, VisitorDetails } from '../schemas/stored.js'
+import * as stored from '../store/json.js'
 import type { LoadedEvent } from './loaded.js'
-import * as stored from './stored.js'
 
 /** A loaded event with its stored JSON parsed once, for the pure rules of signals.ts. */
 export interface EventContext {
   e: LoadedEvent
   /** The event's time in ms. */
   ms: number
-  details: stored.StoredDetails
+  details: VisitorDetails
   location: IpLocation | null
-  bot: stored.StoredBot
-  components: stored.StoredComponents
+  bot: Partial<BotAssessment>
+  components: Components
 }
 
 export function context(e: LoadedEvent): EventContext {
   return {
     e,
-    ms: stored.msOf(e.row.ts),
+    ms: msOf(e.row.ts),
     details: stored.details(e.row),
     location: stored.ipLocation(e.row),
     bot: stored.bot(e.row),

@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { IdentifyService } from '../pipeline.js'
+import { IdentifyResult } from '../schemas/agent.js'
 import type { App } from '../store/apps.js'
 import { parseClientJson } from './client-json.js'
 import { HttpError } from './errors.js'
+import { errorResponses, ok } from './server-api-schemas.js'
 
 export const INGEST_BODY_LIMIT = 64 * 1024
 const TAG_LIMIT = 16 * 1024
@@ -92,7 +94,14 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions) {
 
   app.post<{ Body: IngestBody }>(
     '/v1/identify',
-    { schema: { body: bodySchema }, bodyLimit: INGEST_BODY_LIMIT, config: { errorShape: 'error' } },
+    {
+      schema: {
+        body: bodySchema,
+        response: { ...ok(IdentifyResult, 'the identification'), ...errorResponses('error', true) },
+      },
+      bodyLimit: INGEST_BODY_LIMIT,
+      config: { errorShape: 'error' },
+    },
     async (req) => {
       const body = req.body
       if (!body.apiKey) throw new HttpError(401, 'TokenRequired', 'API key required')

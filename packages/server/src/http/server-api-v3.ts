@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { loadEvent, toV3Event, toV3Visit } from '../events/index.js'
-import { msOf } from '../events/stored.js'
+import { relatedVisitors } from '../events/related.js'
+import { msOf } from '../mappers/dates.js'
+import { V3Event, V3RelatedVisitors, V3SearchResult, V3VisitorVisits } from '../schemas/v3.js'
 import { deleteVisitorData } from '../store/deletion.js'
 import { cursorForRequest, visitorVisits } from '../store/event-search.js'
 import { isNoOp, updateEvent } from '../store/event-updates.js'
@@ -14,8 +16,7 @@ import {
   type ServerApiOptions,
   v3Secret,
 } from './server-api.js'
-import { relatedVisitors } from './server-api-related.js'
-import { emptyOk, errorResponses, looseObject, stringParam, v3Event } from './server-api-schemas.js'
+import { emptyOk, errorResponses, ok, stringParam } from './server-api-schemas.js'
 import { type SearchQuery, searchEvents, searchQuerySchema } from './server-api-search.js'
 
 const TAGS = ['Server API v3']
@@ -70,18 +71,7 @@ export async function serverApiV3Routes(app: FastifyInstance, opts: ServerApiOpt
             linked_id: { type: 'string', maxLength: LINKED_ID_MAX },
           },
         }),
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              visitorId: { type: 'string' },
-              visits: { type: 'array', items: looseObject('a visit') },
-              lastTimestamp: { type: 'integer' },
-              paginationKey: { type: 'string' },
-            },
-          },
-          ...errorResponses('flat'),
-        },
+        response: { ...ok(V3VisitorVisits, "the visitor's visits"), ...errorResponses('flat') },
       },
     },
     async (req) => {
@@ -117,13 +107,7 @@ export async function serverApiV3Routes(app: FastifyInstance, opts: ServerApiOpt
         headers: AUTH_HEADER,
         summary: 'search events',
         querystring: withApiKey(searchQuerySchema('v3')),
-        response: {
-          200: {
-            type: 'object',
-            properties: { events: { type: 'array', items: v3Event }, paginationKey: { type: 'string' } },
-          },
-          ...errorResponses('error'),
-        },
+        response: { ...ok(V3SearchResult, 'the matching events'), ...errorResponses('error') },
       },
     },
     async (req) => {
@@ -143,7 +127,7 @@ export async function serverApiV3Routes(app: FastifyInstance, opts: ServerApiOpt
         summary: 'one event',
         params: stringParam('requestId', 'the request id'),
         querystring: withApiKey({ type: 'object', properties: {} }),
-        response: { 200: v3Event, ...errorResponses('error') },
+        response: { ...ok(V3Event, 'the event'), ...errorResponses('error') },
       },
     },
     async (req) => {
@@ -226,22 +210,7 @@ export async function serverApiV3Routes(app: FastifyInstance, opts: ServerApiOpt
         headers: AUTH_HEADER,
         summary: 'other browsers of the same device (see docs/api.md for the rule)',
         querystring: withApiKey(stringParam('visitor_id', 'visitor id')),
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              relatedVisitors: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: { visitorId: { type: 'string' } },
-                  required: ['visitorId'],
-                },
-              },
-            },
-          },
-          ...errorResponses('error'),
-        },
+        response: { ...ok(V3RelatedVisitors, 'the related visitors'), ...errorResponses('error') },
       },
     },
     async (req) => {

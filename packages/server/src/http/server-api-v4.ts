@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { loadEvent, toV4Event } from '../events/index.js'
+import { V4Event, V4SearchResult } from '../schemas/v4.js'
 import { deleteVisitorData } from '../store/deletion.js'
 import { isNoOp, updateEvent } from '../store/event-updates.js'
 import { HttpError } from './errors.js'
@@ -12,7 +13,7 @@ import {
   type ServerApiOptions,
   v4Secret,
 } from './server-api.js'
-import { emptyOk, errorResponses, stringParam, v4Event } from './server-api-schemas.js'
+import { emptyOk, errorResponses, ok, stringParam } from './server-api-schemas.js'
 import { type SearchQuery, searchEvents, searchQuerySchema } from './server-api-search.js'
 
 const TAGS = ['Server API v4']
@@ -39,7 +40,7 @@ export async function serverApiV4Routes(app: FastifyInstance, opts: ServerApiOpt
         summary: 'one event',
         headers: AUTH_HEADER,
         params: stringParam('eventId', 'the event id (a request id)'),
-        response: { 200: v4Event, ...errorResponses('v4') },
+        response: { ...ok(V4Event, 'the event'), ...errorResponses('v4') },
       },
     },
     async (req) => {
@@ -59,13 +60,7 @@ export async function serverApiV4Routes(app: FastifyInstance, opts: ServerApiOpt
         summary: 'search events',
         headers: AUTH_HEADER,
         querystring: searchQuerySchema('v4'),
-        response: {
-          200: {
-            type: 'object',
-            properties: { events: { type: 'array', items: v4Event }, pagination_key: { type: 'string' } },
-          },
-          ...errorResponses('v4'),
-        },
+        response: { ...ok(V4SearchResult, 'the matching events'), ...errorResponses('v4') },
       },
     },
     async (req) => {

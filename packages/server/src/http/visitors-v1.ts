@@ -1,49 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import type { Kysely } from 'kysely'
+import { toV1Visit, toVisitDetail } from '../mappers/v1.js'
+import { V1History, V1VisitDetail } from '../schemas/v1.js'
 import type { App } from '../store/apps.js'
 import type { Database } from '../store/schema.js'
-import { findVisit, type HistoryRow, listVisitorVisits, type VisitRow } from '../store/visits.js'
+import { findVisit, listVisitorVisits } from '../store/visits.js'
 import { HttpError } from './errors.js'
-
-/** Microseconds since the epoch → ISO 8601 UTC with 6 fractional digits. */
-export function isoMicros(us: number): string {
-  const ms = Math.floor(us / 1000)
-  const iso = new Date(ms).toISOString() // …T16:48:37.447Z
-  const micros = String(us % 1000).padStart(3, '0')
-  return `${iso.slice(0, -1)}${micros}Z`
-}
-
-const parseJson = (s: string | null): unknown => (s === null ? null : JSON.parse(s))
-
-/** One visit exactly as the spec's `GET /v1/visitors/:id` shows it, keys in the spec's order. */
-export function toV1Visit(row: HistoryRow) {
-  const d = JSON.parse(row.visitor_details) as Record<string, unknown>
-  const bot = JSON.parse(row.bot) as {
-    browserSaysItsBot: boolean
-    browserHeadless: boolean
-    botProbability: number
-  }
-  return {
-    tag: parseJson(row.tag),
-    visitorId: row.visitor_id,
-    fingerprint: row.fingerprint,
-    timestamp: isoMicros(Number(row.ts)),
-    url: row.url,
-    ip: row.ip,
-    ipLocation: parseJson(row.ip_location),
-    visitorDetails: {
-      browserFullVersion: d.browserFullVersion ?? null,
-      browserSaysItsBot: bot.browserSaysItsBot,
-      browserMajorVersion: d.browserMajorVersion ?? null,
-      browserName: d.browserName ?? null,
-      browserPlatformName: d.browserPlatformName ?? null,
-      browserPlatformVersion: d.browserPlatformVersion ?? null,
-      browserWebkitFullVersion: d.browserWebkitFullVersion ?? null,
-      browserHeadless: bot.browserHeadless,
-      botProbability: bot.botProbability,
-    },
-  }
-}
+import { errorResponses, ok } from './server-api-schemas.js'
 
 export interface HistoryQuery {
   limit?: number
@@ -70,22 +33,6 @@ export async function visitorHistory(
   return rows.map(toV1Visit)
 }
 
-/**
- * Everything Sightline knows about one identification: the spec's fields, plus why it matched
- * (identification path, confidence, reasons), the bot verdict with its signals, and the raw signals.
- */
-export function toVisitDetail(row: VisitRow) {
-  return {
-    requestId: row.request_id,
-    ...toV1Visit(row),
-    linkedId: row.linked_id,
-    identification: JSON.parse(row.identification) as unknown,
-    bot: JSON.parse(row.bot) as unknown,
-    userAgentDetails: JSON.parse(row.visitor_details) as unknown,
-    components: JSON.parse(row.components) as unknown,
-  }
-}
-
 export interface V1Options {
   db: Kysely<Database>
   findAppBySecret(secret: string): Promise<App | null>
@@ -104,7 +51,13 @@ export async function visitorsV1Routes(app: FastifyInstance, opts: V1Options) {
     '/v1/visits/:requestId',
     {
       config: { errorShape: 'message' },
-      schema: { params: { type: 'object', properties: { requestId: { type: 'string', maxLength: 64 } } } },
+      schema: {
+        params: { type: 'object', properties: { requestId: { type: 'string', maxLength: 64 } } },
+        response: {
+          ...ok(V1VisitDetail, 'the visit, with why it matched'),
+          ...errorResponses('message', true),
+        },
+      },
     },
     async (req, reply) => {
       const found = await authorize(req.headers.auth)
@@ -126,6 +79,10 @@ export async function visitorsV1Routes(app: FastifyInstance, opts: V1Options) {
             limit: { type: 'integer', minimum: 1, maximum: 1000 },
             before: { type: 'string', pattern: '^\\d{13}\\.[A-Za-z0-9]{6}$' },
           },
+        },
+        response: {
+          ...ok(V1History, "the visitor's visits, newest first"),
+          ...errorResponses('message', true),
         },
       },
     },

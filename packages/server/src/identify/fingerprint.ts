@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
+import type { Components } from '../schemas/stored.js'
 
-export type Components = Record<string, { value?: unknown; error?: string; duration?: number }>
+/** The agent's signals by name, as posted and stored (schemas/stored.ts). */
+export type { Components }
 
 /** Deterministic JSON: object keys sorted at every depth. */
 export function canonicalJson(value: unknown): string {

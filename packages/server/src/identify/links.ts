@@ -1,15 +1,11 @@
+import type { Candidate } from '../schemas/stored.js'
 import type { Comparison } from './compare.js'
 import { valueKey } from './frequency.js'
 import type { ValueCounts } from './port.js'
 import type { Profile } from './profile.js'
 
-/** A probable earlier visitor of a visit that came without a valid stored identifier. */
-export interface ProbableLink {
-  visitorId: string
-  /** Probability that this visit's browser is that visitor's. */
-  probability: number
-  reasons: string[]
-}
+/** A probable earlier visitor of a visit that came without a valid stored identifier (stored as is). */
+export type ProbableLink = Candidate
 
 /** How many probable links a visit records. */
 export const MAX_LINKS = 3

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
-import { loadEvent, toV3Event, toV4Event } from '../events/index.js'
+import { loadEvent } from '../events/load.js'
+import { toSealedBody } from '../mappers/sealed.js'
 import type { Database } from '../store/schema.js'
 import { type ActiveSealedKey, activeSealedKey } from '../store/sealed-keys.js'
 import { seal } from './seal.js'
@@ -37,7 +38,6 @@ export class Sealer {
     if (!key) return undefined
     const event = await loadEvent(this.db, appId, requestId)
     if (!event) return undefined
-    const body = key.format === 'v4' ? toV4Event(event) : toV3Event(event)
-    return seal(JSON.stringify(body), key.key).toString('base64')
+    return seal(JSON.stringify(toSealedBody(event, key.format)), key.key).toString('base64')
   }
 }

@@ -58,6 +58,11 @@ export async function createApp(
   return app
 }
 
+/** Whether the app exists. */
+export async function appExists(db: Kysely<Database>, id: string): Promise<boolean> {
+  return (await db.selectFrom('apps').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+}
+
 export async function listApps(db: Kysely<Database>): Promise<App[]> {
   const rows = await db.selectFrom('apps').selectAll().orderBy('created_at').orderBy('id').execute()
   return rows.map(toApp)

@@ -1,11 +1,14 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, type LogEvent, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, type LogEvent, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import type { Database } from './schema.js'
 
 export type Dialect = 'sqlite' | 'postgres'
+
+/** The one way the application asks which database it talks to (migrations.ts keeps its own copy). */
+export const isPostgres = <DB>(db: Kysely<DB>) => db.getExecutor().adapter instanceof PostgresAdapter
 
 export interface Db {
   kysely: Kysely<Database>

@@ -1,4 +1,5 @@
-import { type Kysely, PostgresAdapter, sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+import { isPostgres } from './db.js'
 import type { Database } from './schema.js'
 
 /** Rows read per velocity window at most: a window holding more is reported as not computable. */
@@ -6,8 +7,6 @@ export const VELOCITY_ROW_CAP = 5000
 
 export const MINUTE_US = 60_000_000
 export const WINDOWS_US = { m5: 5 * MINUTE_US, h1: 60 * MINUTE_US, h24: 24 * 60 * MINUTE_US } as const
-
-const isPostgres = (db: Kysely<Database>) => db.getExecutor().adapter instanceof PostgresAdapter
 
 /** first_seen_at (µs) of each visitor. */
 export async function visitorsFirstSeen(

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { randomAlnum } from '../util/random.js'
 import { type CreatedApp, countApps, createApp } from './apps.js'
-import type { Db } from './db.js'
+import { type Db, isPostgres } from './db.js'
 import { migrateToLatest, ping } from './migrations.js'
 import { ensurePartitions } from './partitions.js'
 import { getOrInitSetting, getSetting, setSetting } from './settings.js'
@@ -66,7 +66,7 @@ export async function initDatabase(
       opts.log?.info({ migration: p.name, index: p.index, total: p.total }, 'applying database migration')
     else opts.log?.info({ migration: p.name, ms: Math.round(p.ms) }, 'database migration applied')
   })
-  if (db.dialect === 'postgres') await ensurePartitions(db.kysely, Date.now())
+  if (isPostgres(db.kysely)) await ensurePartitions(db.kysely, Date.now())
   const tokenSecret = await getOrInitSetting(db.kysely, 'token_secret', randomAlnum(48))
   let createdDemo: CreatedApp | null = null
   if (opts.demo && (await countApps(db.kysely)) === 0) {

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely'
+import { isPostgres } from './db.js'
 import type { Database } from './schema.js'
 
 const US_PER_DAY = 86_400_000_000
@@ -68,17 +69,18 @@ export async function refreshSqliteStats(db: Kysely<Database>): Promise<boolean>
 
 export function startMaintenance(
   db: Kysely<Database>,
-  opts: { postgres: boolean; retentionDays: number | null; everyMs?: number; statsEveryMs?: number },
+  opts: { retentionDays: number | null; everyMs?: number; statsEveryMs?: number },
   log: { info(o: object, m: string): void; error(o: object, m: string): void },
 ) {
+  const postgres = isPostgres(db)
   const run = async () => {
     try {
-      if (opts.postgres) {
+      if (postgres) {
         const created = await ensurePartitions(db, Date.now())
         if (created.length) log.info({ created }, 'created visit partitions')
       }
       if (opts.retentionDays !== null) {
-        const r = await applyRetention(db, opts.postgres, opts.retentionDays, Date.now())
+        const r = await applyRetention(db, opts.retentionDays, Date.now())
         if (r.droppedPartitions.length || r.deletedVisits || r.deletedVisitors)
           log.info({ ...r }, 'retention applied')
       }
@@ -95,9 +97,9 @@ export function startMaintenance(
       log.error({ err }, 'refreshing planner statistics failed; will try again')
     }
   }
-  const statsTimer = opts.postgres ? null : setInterval(stats, opts.statsEveryMs ?? 60_000)
+  const statsTimer = postgres ? null : setInterval(stats, opts.statsEveryMs ?? 60_000)
   statsTimer?.unref()
-  if (!opts.postgres) void stats()
+  if (!postgres) void stats()
   return {
     run,
     stop: () => {
@@ -125,7 +127,6 @@ export type RetentionProgress = RetentionResult & { step: 'visits' | 'visitors' 
  */
 export async function applyRetention(
   db: Kysely<Database>,
-  postgres: boolean,
   days: number,
   nowMs: number,
   opts: { batch?: number; onProgress?: (p: RetentionProgress) => void } = {},
@@ -139,6 +140,7 @@ export async function applyRetention(
     deletedFingerprints: 0,
   }
   const report = (step: RetentionProgress['step']) => opts.onProgress?.({ ...result, step })
+  const postgres = isPostgres(db)
   if (postgres) {
     const parts = await sql<{ name: string; bound: string }>`
       select c.relname as name, pg_get_expr(c.relpartbound, c.oid) as bound

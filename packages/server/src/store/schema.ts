@@ -1,4 +1,12 @@
 import type { Generated } from 'kysely'
+import type {
+  BotAssessment,
+  Components,
+  Identification,
+  IpLocation,
+  VisitorDetails,
+} from '../schemas/stored.js'
+import type { Json } from './json.js'
 
 export interface SettingsTable {
   key: string
@@ -66,11 +74,12 @@ export interface VisitsTable {
   /** JSON text of the tag exactly as the agent sent it; null when absent. */
   tag: string | null
   linked_id: string | null
-  ip_location: string | null
-  visitor_details: string
-  components: string
-  identification: string
-  bot: string
+  /** The JSON columns: their shapes are in schemas/stored.ts, their readers in store/json.ts. */
+  ip_location: Json<IpLocation> | null
+  visitor_details: Json<VisitorDetails>
+  components: Json<Components>
+  identification: Json<Identification>
+  bot: Json<BotAssessment>
   /** 1 when the owner marked the event as suspect (PUT/PATCH on the Server APIs). */
   suspect: Generated<number>
   /** events/bot-result.ts: 'notDetected' | 'good' | 'bad'. */

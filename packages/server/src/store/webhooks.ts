@@ -1,6 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
 import { randomAlnum } from '../util/random.js'
-import { newWebhookSecret } from '../webhooks/signing.js'
 import type { Database, WebhookDeliveriesTable, WebhooksTable } from './schema.js'
 
 export const WEBHOOK_FORMATS = ['v4', 'v3'] as const
@@ -135,6 +134,9 @@ export async function enqueueDeliveries(
 }
 
 // ---- Webhook management (CLI) ----
+
+/** A new signing secret: `whsec_` and 32 random alphanumerics (~190 bits). */
+export const newWebhookSecret = (): string => `whsec_${randomAlnum(32)}`
 
 /** null: no such app. */
 export async function createWebhook(

@@ -1,8 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Database } from '../store/schema.js'
-import { onDeliveriesQueued } from '../store/webhooks.js'
-import { buildBody } from './payload.js'
 import {
   type ClaimedDelivery,
   claim,
@@ -14,7 +12,9 @@ import {
   pruneFinished,
   recordAttempt,
   release,
-} from './queue.js'
+} from '../store/webhook-queue.js'
+import { onDeliveriesQueued } from '../store/webhooks.js'
+import { buildBody } from './payload.js'
 import { DEFAULT_RETRY, nextAttemptAt, type RetryPolicy } from './retry.js'
 import { postWebhook, type SendResult } from './send.js'
 import { signatureHeaders } from './signing.js'

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
-import { loadEvent, toV3Webhook, toV4Event } from '../events/index.js'
+import { loadEvent } from '../events/load.js'
+import { toWebhookBody } from '../mappers/webhook.js'
 import type { Database } from '../store/schema.js'
 
 /**
@@ -14,5 +15,5 @@ export async function buildBody(
 ): Promise<string | null> {
   const event = await loadEvent(db, appId, eventId)
   if (!event) return null
-  return JSON.stringify(format === 'v3' ? toV3Webhook(event) : toV4Event(event))
+  return JSON.stringify(toWebhookBody(event, format))
 }

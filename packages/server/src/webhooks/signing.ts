@@ -1,13 +1,9 @@
 import { createHmac } from 'node:crypto'
-import { randomAlnum } from '../util/random.js'
 
 /** The header receivers verify, as the commercial product sends it. */
 export const SIGNATURE_HEADER = 'FPJS-Event-Signature'
 /** Ours, beside it: signs a timestamp with the body, so receivers can reject replayed deliveries. */
 export const TIMESTAMPED_SIGNATURE_HEADER = 'Sightline-Signature'
-
-/** A new signing secret: `whsec_` and 32 random alphanumerics (~190 bits). */
-export const newWebhookSecret = (): string => `whsec_${randomAlnum(32)}`
 
 /** Lowercase hex HMAC-SHA256 of the exact bytes sent. */
 export const sign = (body: string | Buffer, secret: string): string =>

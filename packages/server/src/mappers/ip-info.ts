@@ -1,8 +1,8 @@
 import { parseIp } from '../enrich/ip.js'
-import type { EventContext } from './context.js'
+import type { EventContext } from '../events/context.js'
+import type { Signals } from '../events/signals.js'
+import type { V3IpInfo, V3IpInfoAddress, V4Event, V4IpInfoAddress } from '../events/types.js'
 import { toV3Geolocation, toV4Geolocation } from './geolocation.js'
-import type { Signals } from './signals.js'
-import type { V3IpInfo, V3IpInfoAddress, V4Event, V4IpInfoAddress } from './types.js'
 
 function family(ip: string): 'v4' | 'v6' | null {
   const v = parseIp(ip)?.version

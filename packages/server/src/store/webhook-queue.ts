@@ -1,5 +1,5 @@
-import type { ExpressionBuilder, Kysely } from 'kysely'
-import type { Database } from '../store/schema.js'
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely'
+import type { Database } from './schema.js'
 
 /**
  * The dispatcher's view of table `webhook_deliveries`. A delivery is owned by whoever set its
@@ -160,4 +160,14 @@ export async function pruneFinished(db: Db, before: number): Promise<number> {
     .where('next_attempt_at', '<', before)
     .executeTakeFirst()
   return Number(res.numDeletedRows)
+}
+
+/** Pending and failed deliveries: how many, and the oldest event of each (µs), for /metrics. */
+export function queueStats(db: Db) {
+  return db
+    .selectFrom('webhook_deliveries')
+    .select(['status', sql<number>`count(*)`.as('n'), sql<number | null>`min(event_ts)`.as('oldest')])
+    .where('status', 'in', ['pending', 'failed'])
+    .groupBy('status')
+    .execute()
 }

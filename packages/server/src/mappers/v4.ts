@@ -1,11 +1,13 @@
-import { botResult } from './bot-result.js'
-import { context, type EventContext } from './context.js'
+import { botResult } from '../events/bot-result.js'
+import type { EventContext } from '../events/context.js'
+import type { LoadedEvent } from '../events/loaded.js'
+import type { Signals } from '../events/signals.js'
+import type { V4Event } from '../events/types.js'
+import { candidates, identification } from '../store/json.js'
+import { msOf } from './dates.js'
+import { buildEvent, tagObject } from './event.js'
 import { toV4IpInfo } from './ip-info.js'
-import type { LoadedEvent } from './loaded.js'
-import { type Signals, signals } from './signals.js'
-import { candidates, identification, msOf, tagObject } from './stored.js'
-import type { V4Event } from './types.js'
-import { toV4Velocity } from './velocity-shapes.js'
+import { toV4Velocity } from './velocity.js'
 
 const V4_BOT = { notDetected: 'not_detected', good: 'good', bad: 'bad' } as const
 
@@ -75,8 +77,7 @@ function smartSignals(sig: Signals, e: LoadedEvent): Partial<V4Event> {
 }
 
 export function toV4Event(e: LoadedEvent): V4Event {
-  const ctx = context(e)
-  const sig = signals(ctx)
+  const { ctx, sig } = buildEvent(e)
   const { row } = e
   const event: V4Event = {
     event_id: row.request_id,

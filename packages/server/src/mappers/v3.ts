@@ -1,26 +1,15 @@
+import { botResult } from '../events/bot-result.js'
+import type { EventContext } from '../events/context.js'
+import type { LoadedEvent } from '../events/loaded.js'
+import type { Signals } from '../events/signals.js'
+import type { V3Botd, V3BotResult, V3Identification, V3IpInfo, V3Products, V3Visit } from '../events/types.js'
+import { candidates, details, identification, ipLocation } from '../store/json.js'
 import type { HistoryRow, VisitRow } from '../store/visits.js'
-import { SERVER_VERSION } from '../version.js'
-import { botResult } from './bot-result.js'
-import { context, type EventContext } from './context.js'
+import { isoOf, msOf, seenAt } from './dates.js'
+import { buildEvent, tagObject } from './event.js'
 import { toV3Geolocation } from './geolocation.js'
 import { toV3IpInfo } from './ip-info.js'
-import type { LoadedEvent } from './loaded.js'
-import { type Signals, signals } from './signals.js'
-import { candidates, details, identification, ipLocation, isoOf, msOf, tagObject } from './stored.js'
-import type {
-  SeenAt,
-  V3Botd,
-  V3BotResult,
-  V3Identification,
-  V3IpInfo,
-  V3Products,
-  V3Visit,
-  V3Webhook,
-} from './types.js'
-import { toV3Velocity } from './velocity-shapes.js'
-
-/** Visitors are per app here: "global" (across every customer of a SaaS) has no meaning, so null. */
-const seenAt = (us: number | null): SeenAt => ({ global: null, subscription: us === null ? null : isoOf(us) })
+import { toV3Velocity } from './velocity.js'
 
 /** Unknown browser facts are empty strings: the v3 types make every one a required string. */
 const s = (v: string | null) => v ?? ''
@@ -115,16 +104,15 @@ function smartSignals(sig: Signals, e: LoadedEvent): V3Products {
   return p
 }
 
-interface V3Parts {
+export interface V3Parts {
   identification: V3Identification
   botd: V3Botd
   ipInfo: V3IpInfo | null
   signals: V3Products
 }
 
-function v3Parts(e: LoadedEvent): V3Parts {
-  const ctx = context(e)
-  const sig = signals(ctx)
+export function v3Parts(e: LoadedEvent): V3Parts {
+  const { ctx, sig } = buildEvent(e)
   return {
     identification: v3Identification(ctx),
     botd: v3Botd(ctx),
@@ -138,26 +126,4 @@ export function toV3Event(e: LoadedEvent): { products: V3Products } {
   const products: V3Products = { identification: { data: parts.identification }, botd: { data: parts.botd } }
   if (parts.ipInfo) products.ipInfo = { data: parts.ipInfo }
   return { products: { ...products, ...parts.signals } }
-}
-
-/** The identification's fields at the top level, then each smart signal's data under its product name. */
-export function toV3Webhook(e: LoadedEvent): V3Webhook {
-  const { identification, botd, ipInfo, signals: p } = v3Parts(e)
-  // The owner's suspect flag is set later through the API: a webhook never has it.
-  const { suspect: _, ...id } = identification
-  const hook: V3Webhook = {
-    ...id,
-    bot: botd.bot,
-    userAgent: botd.userAgent,
-    sdk: { platform: 'js', version: SERVER_VERSION },
-  }
-  if (ipInfo) hook.ipInfo = ipInfo
-  if (p.vpn?.data) hook.vpn = p.vpn.data
-  if (p.tampering?.data) hook.tampering = p.tampering.data
-  if (p.privacySettings?.data) hook.privacySettings = p.privacySettings.data
-  if (p.virtualMachine?.data) hook.virtualMachine = p.virtualMachine.data
-  if (p.highActivity?.data) hook.highActivity = p.highActivity.data
-  if (p.suspectScore?.data) hook.suspectScore = p.suspectScore.data
-  if (p.velocity?.data) hook.velocity = p.velocity.data
-  return hook
 }

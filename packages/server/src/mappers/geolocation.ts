@@ -1,5 +1,5 @@
-import type { IpLocation } from '../enrich/geo.js'
-import type { V3Geolocation, V4Geolocation } from './types.js'
+import type { V3Geolocation, V4Geolocation } from '../events/types.js'
+import type { IpLocation } from '../schemas/stored.js'
 
 const MILES_TO_KM = 1.609344
 

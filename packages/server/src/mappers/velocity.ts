@@ -1,5 +1,5 @@
-import type { VelocityCounts, Windows } from './loaded.js'
-import type { V3Velocity, V3VelocityData, V4Velocity, V4VelocityData } from './types.js'
+import type { VelocityCounts, Windows } from '../events/loaded.js'
+import type { V3Velocity, V3VelocityData, V4Velocity, V4VelocityData } from '../events/types.js'
 
 const KEYS = [
   ['distinctIp', 'distinct_ip'],

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely'
-import { components, componentValue, details } from '../events/stored.js'
+import { components, componentValue, details } from '../store/json.js'
+import { visitsNear, visitsOfVisitor } from '../store/related.js'
 import type { Database } from '../store/schema.js'
-import type { VisitRow } from '../store/visits.js'
-import { FIRST_SEEN_SLACK_US, visitorFirstSeen } from '../store/visits.js'
+import { type VisitRow, visitorFirstSeen } from '../store/visits.js'
 
 /**
  * Related visitors: other visitors of the app that are another browser on the same device. A visit
@@ -17,8 +17,6 @@ const LOOKBACK_US = 183 * 24 * 3600 * 1_000_000
 const OWN_VISITS = 50
 const CANDIDATES_PER_VISIT = 50
 const MAX_RELATED = 100
-
-type Row = Pick<VisitRow, 'visitor_id' | 'ts' | 'ip' | 'components' | 'visitor_details'>
 
 interface Device {
   screen: string | null
@@ -65,24 +63,6 @@ export function sameDevice(a: Device, b: Device): boolean {
 
 const browserOf = (row: Pick<VisitRow, 'visitor_details'>) => details(row).browserName?.toLowerCase() ?? null
 
-const COLUMNS = ['visitor_id', 'ts', 'ip', 'components', 'visitor_details'] as const
-
-/** Other visitors' visits from this visit's address around its time. */
-function neighbours(db: Kysely<Database>, appId: string, visit: Row) {
-  const ts = Number(visit.ts)
-  return db
-    .selectFrom('visits')
-    .select(COLUMNS)
-    .where('app_id', '=', appId)
-    .where('ip', '=', visit.ip)
-    .where('ts', '>=', ts - RELATED_WINDOW_US)
-    .where('ts', '<=', ts + RELATED_WINDOW_US)
-    .where('visitor_id', '!=', visit.visitor_id)
-    .orderBy('ts', 'desc')
-    .limit(CANDIDATES_PER_VISIT)
-    .execute()
-}
-
 /** The related visitors, most recently related first; null when the app has no such visitor. */
 export async function relatedVisitors(
   db: Kysely<Database>,
@@ -92,22 +72,14 @@ export async function relatedVisitors(
 ): Promise<string[] | null> {
   const first = await visitorFirstSeen(db, appId, visitorId)
   if (first === null) return null
-  const own = await db
-    .selectFrom('visits')
-    .select(COLUMNS)
-    .where('app_id', '=', appId)
-    .where('visitor_id', '=', visitorId)
-    .where('ts', '>=', Math.max(first - FIRST_SEEN_SLACK_US, now - LOOKBACK_US))
-    .orderBy('ts', 'desc')
-    .limit(OWN_VISITS)
-    .execute()
+  const own = await visitsOfVisitor(db, appId, visitorId, first, now - LOOKBACK_US, OWN_VISITS)
   const found: string[] = []
   const seen = new Set<string>()
   for (const visit of own) {
     const device = deviceOf(visit)
     const browser = browserOf(visit)
     if (browser === null) continue
-    for (const other of await neighbours(db, appId, visit)) {
+    for (const other of await visitsNear(db, appId, visit, RELATED_WINDOW_US, CANDIDATES_PER_VISIT)) {
       if (seen.has(other.visitor_id)) continue
       const otherBrowser = browserOf(other)
       if (otherBrowser === null || otherBrowser === browser || !sameDevice(device, deviceOf(other))) continue
