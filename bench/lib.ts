@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -54,6 +54,8 @@ export function startProcess(args: string[], ready: RegExp, env: NodeJS.ProcessE
  * Demo app would serve only the server's own page, and benchmarks post from anywhere.
  */
 export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []) {
+  // BENCH_SERVER_LOG=FILE keeps the server's info log (requests included) for a look at what it did.
+  const keepLog = process.env.BENCH_SERVER_LOG
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sightline-bench-'))
   // Benchmarks push one key far past any sane per-key limit: measure the server, not the limiter.
   const fullEnv = {
@@ -62,6 +64,7 @@ export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: str
     SIGHTLINE_RATE_LIMIT_IDENTIFY: '0',
     SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS: '0',
     SIGHTLINE_RATE_LIMIT_API: '0',
+    ...(keepLog ? { LOG_LEVEL: 'info' } : {}),
     ...env,
   }
   const proc = await startProcess(
@@ -90,6 +93,7 @@ export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: str
     secretKey,
     async stop() {
       await proc.stop()
+      if (keepLog) appendFileSync(keepLog, proc.stdout())
       rmSync(dataDir, { recursive: true, force: true })
     },
   }
