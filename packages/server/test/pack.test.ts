@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
-// Both packages as a stranger gets them: packed, installed from the tarballs into an empty project
+// The packages as a stranger gets them: packed, installed from the tarballs into an empty project
 // (dependencies from the npm registry, through the local cache first), then run and imported there.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const run = promisify(execFile)
@@ -33,12 +33,23 @@ describe('packed packages', () => {
 
   it('pack only what a user needs: built code, types, bin, README and LICENSE', async () => {
     const { stdout } = await npm(
-      ['pack', '-w', '@sightline/agent', '-w', '@sightline/server', '--pack-destination', work, '--json'],
+      [
+        'pack',
+        '-w',
+        '@sightline/agent',
+        '-w',
+        '@sightline/server',
+        '-w',
+        '@sightline/react',
+        '--pack-destination',
+        work,
+        '--json',
+      ],
       ROOT,
     )
     packed = JSON.parse(stdout)
     const files = (name: string) => packed.find((p) => p.name === name)!.files.map((f) => f.path)
-    for (const name of ['@sightline/agent', '@sightline/server']) {
+    for (const name of ['@sightline/agent', '@sightline/server', '@sightline/react']) {
       const list = files(name)
       for (const f of ['LICENSE', 'README.md', 'package.json']) assert.ok(list.includes(f), `${name}: ${f}`)
       const stray = list.filter((f) => /^(src|test)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts.map'))
@@ -48,10 +59,11 @@ describe('packed packages', () => {
       assert.ok(files('@sightline/server').includes(f), f)
     for (const f of ['dist/agent.js', 'dist/esm/index.js', 'dist/cjs/index.js', 'dist/global.d.ts'])
       assert.ok(files('@sightline/agent').includes(f), f)
+    for (const f of ['dist/index.js', 'dist/index.d.ts']) assert.ok(files('@sightline/react').includes(f), f)
   })
 
   it('install into an empty project; npx sightline --version and serve work there', async () => {
-    assert.equal(packed.length, 2, 'packed first')
+    assert.equal(packed.length, 3, 'packed first')
     mkdirSync(project)
     const tarball = (name: string) => `file:${path.join(work, packed.find((p) => p.name === name)!.filename)}`
     writeFileSync(
@@ -62,6 +74,11 @@ describe('packed packages', () => {
         dependencies: {
           '@sightline/agent': tarball('@sightline/agent'),
           '@sightline/server': tarball('@sightline/server'),
+          '@sightline/react': tarball('@sightline/react'),
+          react: version('react'),
+          'react-dom': version('react-dom'),
+          '@types/react': version('@types/react'),
+          '@types/react-dom': version('@types/react-dom'),
           // The version this repository built, so its native binding can be reused below.
           'better-sqlite3': version('better-sqlite3'),
         },
@@ -124,7 +141,7 @@ describe('packed packages', () => {
     }
   })
 
-  it('the agent imports from ESM and CommonJS, with types for both and for the script tag global', async () => {
+  it('the agent imports from ESM and CommonJS, with types for both and for the script tag global; the React helper renders on the server', async () => {
     assert.ok(readFileSync(path.join(project, 'package.json')), 'installed first')
     const files: Record<string, string> = {
       'esm.mts': `import { load, STABLE_COMPONENTS, type Agent, type GetResult } from '@sightline/agent'
@@ -138,6 +155,19 @@ console.log(JSON.stringify([typeof load, STABLE_COMPONENTS.length > 0, typeof ag
 import stable = require('@sightline/agent/stable')
 const loading: Promise<agent.Agent> | undefined = typeof window === 'undefined' ? undefined : agent.load({ apiKey: 'pk_x' })
 console.log(JSON.stringify([typeof agent.load, stable.STABLE_COMPONENTS.length > 0, typeof loading]))
+`,
+      // The React helper renders on the server without touching a browser API: loading, no data yet.
+      'react.mts': `import { createElement } from 'react'
+import { renderToString } from 'react-dom/server'
+import { SightlineProvider, useVisitorData, type VisitorQueryResult } from '@sightline/react'
+function Visitor() {
+  const r: VisitorQueryResult = useVisitorData({ linkedId: 'u' })
+  return createElement('p', null, r.isLoading ? 'loading' : (r.data?.visitorId ?? 'none'))
+}
+const html = renderToString(
+  createElement(SightlineProvider, { loadOptions: { apiKey: 'pk_x' } }, createElement(Visitor)),
+)
+console.log(JSON.stringify(html))
 `,
       'page.ts': `/// <reference types="@sightline/agent/global" />
 export const visitorId = (): Promise<string> =>
@@ -166,5 +196,7 @@ export const visitorId = (): Promise<string> =>
     assert.deepEqual(JSON.parse(esm.stdout), ['function', true, 'undefined', 'function', 'function'])
     const cjs = await run(process.execPath, ['out/cjs.cjs'], { cwd: project })
     assert.deepEqual(JSON.parse(cjs.stdout), ['function', true, 'undefined'])
+    const react = await run(process.execPath, ['out/react.mjs'], { cwd: project })
+    assert.equal(JSON.parse(react.stdout), '<p>loading</p>')
   })
 })
