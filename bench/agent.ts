@@ -239,25 +239,22 @@ function ratioInterval(a: number[], b: number[], level = 0.9): [number, number] 
   const tail = (1 - level) / 2
   return [ratios[Math.floor(tail * ratios.length)]!, ratios[Math.ceil((1 - tail) * ratios.length) - 1]!]
 }
-for (const [peer, label] of [
-  ['fingerprintjs', 'default load()'],
-  ['fingerprintjsNoDelay', 'load({ delayFallback: 0 })'],
-] as const) {
-  const [low, high] = ratioInterval(warm.ours, warm[peer])
-  console.log(
-    `Warm vs FPJS ${label} for ours: ${ratio(median(warm.ours), median(warm[peer]))}, 90% bootstrap interval over the ${RUNS} paired runs ${low.toFixed(2)}–${high.toFixed(2)}×.`,
-  )
-}
-if (BASELINE) {
+const subjects: [Name, string][] = [
+  ['ours', 'ours'],
+  ...(BASELINE ? [['oursBaseline', 'the baseline build'] as [Name, string]] : []),
+]
+for (const [name, who] of subjects) {
   for (const [peer, label] of [
     ['fingerprintjs', 'default load()'],
     ['fingerprintjsNoDelay', 'load({ delayFallback: 0 })'],
   ] as const) {
-    const [low, high] = ratioInterval(warm.oursBaseline, warm[peer])
+    const [low, high] = ratioInterval(warm[name], warm[peer])
     console.log(
-      `Warm vs FPJS ${label} for the baseline build: ${ratio(median(warm.oursBaseline), median(warm[peer]))}, 90% interval ${low.toFixed(2)}–${high.toFixed(2)}×.`,
+      `Warm vs FPJS ${label} for ${who}: ${ratio(median(warm[name]), median(warm[peer]))}, 90% bootstrap interval over the ${RUNS} paired runs ${low.toFixed(2)}–${high.toFixed(2)}×.`,
     )
   }
+}
+if (BASELINE) {
   const [low, high] = ratioInterval(warm.ours, warm.oursBaseline)
   console.log(
     `Warm ours vs the baseline build (${BASELINE}): ${ratio(median(warm.ours), median(warm.oursBaseline))}, 90% interval ${low.toFixed(2)}–${high.toFixed(2)}×; cold ${ratio(median(cold.ours), median(cold.oursBaseline))}.`,

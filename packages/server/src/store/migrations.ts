@@ -56,9 +56,6 @@ function ownSchemaOnly(db: Kysely<any>): Kysely<any> {
         where n.nspname = current_schema() and c.relkind in ('r', 'p')`.execute(db)
       return rows.map((r) => ({ ...r, isView: false, columns: [] }))
     },
-    async getMetadata() {
-      return { tables: await this.getTables() }
-    },
   }
   return new Proxy(db, {
     get(target, prop) {
