@@ -9,7 +9,8 @@ import { errorResponses, ok } from './server-api-schemas.js'
 export const INGEST_BODY_LIMIT = 64 * 1024
 const TAG_LIMIT = 16 * 1024
 
-const bodySchema = {
+/** The identify body's JSON schema (bench:ingest's floor server validates with it too). */
+export const INGEST_BODY_SCHEMA = {
   type: 'object',
   properties: {
     v: { type: 'integer', minimum: 1, maximum: 1 },
@@ -96,7 +97,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestOptions) {
     '/v1/identify',
     {
       schema: {
-        body: bodySchema,
+        body: INGEST_BODY_SCHEMA,
         response: { ...ok(IdentifyResult, 'the identification'), ...errorResponses('error', true) },
       },
       bodyLimit: INGEST_BODY_LIMIT,
