@@ -3,6 +3,7 @@ import path from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import { Kysely, type LogEvent, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
+import { preparedName } from './prepared.js'
 import type { Database } from './schema.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -78,6 +79,21 @@ function withStatementCache(db: SqliteDatabase.Database) {
   }
 }
 
+/**
+ * A PostgreSQL client that runs the hot path's statements (store/prepared.ts) as named prepared
+ * statements: parsed and planned once per connection instead of at every execution.
+ */
+class PreparingClient extends pg.Client {
+  // pg's query() has a dozen overloads: this forwards them all
+  override query(config: any, values?: any, callback?: any): any {
+    if (typeof config === 'string' && Array.isArray(values) && callback === undefined) {
+      const name = preparedName(config)
+      if (name) return super.query({ name, text: config, values })
+    }
+    return super.query(config, values, callback)
+  }
+}
+
 /** The SQLite file the options name: DATABASE_URL's `sqlite:`/`file:` path, or sightline.db in the data dir. */
 export function sqliteFile(opts: DbOptions): string {
   const url = opts.databaseUrl?.trim()
@@ -100,6 +116,7 @@ export function openDatabase(opts: DbOptions): Db {
     const pool = new pg.Pool({
       connectionString: url,
       max: opts.poolSize ?? 10,
+      Client: PreparingClient,
       ...(opts.pgSchema ? { options: `-c search_path=${opts.pgSchema}` } : {}),
     })
     // An idle client losing its connection must not crash the process.

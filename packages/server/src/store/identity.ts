@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { Candidate } from '../identify/engine.js'
 import { FREQUENCY_MAX_KEYS } from '../identify/frequency.js'
 import {
@@ -13,22 +13,28 @@ import type { Profile, StoredProfile } from '../identify/profile.js'
 
 export type { StoredProfile }
 
+import { marks, statement, statementFor } from './prepared.js'
 import type { Database } from './schema.js'
 
 export { CLAIM_WINDOW_US }
 
 const parse = (s: string | null): StoredProfile | null => (s ? (JSON.parse(s) as StoredProfile) : null)
 
+const LOAD_PROFILE = statement<{ profile: string | null }>(
+  'select profile from visitors where app_id = ? and visitor_id = ?',
+)
+
 /** A visitor's profile; null when it has none; undefined when there is no such visitor in the app. */
 export async function loadProfile(db: Kysely<Database>, appId: string, visitorId: string) {
-  const row = await db
-    .selectFrom('visitors')
-    .select('profile')
-    .where('app_id', '=', appId)
-    .where('visitor_id', '=', visitorId)
-    .executeTakeFirst()
+  const row = (await LOAD_PROFILE(db, [appId, visitorId])).rows[0]
   return row ? parse(row.profile) : undefined
 }
+
+const EXACT = statement<{ visitor_id: string; profile: string | null }>(
+  'select f.visitor_id, v.profile from fingerprints f ' +
+    'inner join visitors v on v.app_id = f.app_id and v.visitor_id = f.visitor_id ' +
+    'where f.app_id = ? and f.fingerprint = ? order by f.last_seen_at desc limit ?',
+)
 
 /** Visitors seen with this exact fingerprint, most recent first. */
 export async function exactCandidates(
@@ -37,19 +43,22 @@ export async function exactCandidates(
   fingerprint: string,
   limit = EXACT_LIMIT,
 ): Promise<Candidate[]> {
-  const rows = await db
-    .selectFrom('fingerprints as f')
-    .innerJoin('visitors as v', (j) =>
-      j.onRef('v.app_id', '=', 'f.app_id').onRef('v.visitor_id', '=', 'f.visitor_id'),
-    )
-    .select(['f.visitor_id', 'v.profile'])
-    .where('f.app_id', '=', appId)
-    .where('f.fingerprint', '=', fingerprint)
-    .orderBy('f.last_seen_at', 'desc')
-    .limit(limit)
-    .execute()
+  const { rows } = await EXACT(db, [appId, fingerprint, limit])
   return rows.map((r) => ({ visitorId: r.visitor_id, profile: parse(r.profile) }))
 }
+
+/** The most recent few visitors of each (part, hash), all parts in one statement. */
+const PART_VISITORS = statementFor<{ visitor_id: string }>((n) =>
+  Array.from(
+    { length: n },
+    () =>
+      'select visitor_id from (select visitor_id from fingerprint_parts ' +
+      'where app_id = ? and part = ? and hash = ? order by last_seen_at desc limit ?) p',
+  ).join(' union all '),
+)
+const PROFILES = statementFor<{ visitor_id: string; profile: string | null }>(
+  (n) => `select visitor_id, profile from visitors where app_id = ? and visitor_id in (${marks(n)})`,
+)
 
 /** Visitors sharing any part hash, the most recent few per part: the fuzzy matcher's candidates. */
 export async function similarCandidates(
@@ -58,27 +67,14 @@ export async function similarCandidates(
   parts: string[],
   perPart = PER_PART,
 ): Promise<Candidate[]> {
-  const lists = await Promise.all(
-    parts.map((hash, part) =>
-      db
-        .selectFrom('fingerprint_parts')
-        .select('visitor_id')
-        .where('app_id', '=', appId)
-        .where('part', '=', part)
-        .where('hash', '=', hash)
-        .orderBy('last_seen_at', 'desc')
-        .limit(perPart)
-        .execute(),
-    ),
+  if (parts.length === 0) return []
+  const lists = await PART_VISITORS(parts.length)(
+    db,
+    parts.flatMap((hash, part) => [appId, part, hash, perPart]),
   )
-  const ids = [...new Set(lists.flat().map((r) => r.visitor_id))]
+  const ids = [...new Set(lists.rows.map((r) => r.visitor_id))]
   if (ids.length === 0) return []
-  const rows = await db
-    .selectFrom('visitors')
-    .select(['visitor_id', 'profile'])
-    .where('app_id', '=', appId)
-    .where('visitor_id', 'in', ids)
-    .execute()
+  const { rows } = await PROFILES(ids.length)(db, [appId, ...ids])
   return rows.map((r) => ({ visitorId: r.visitor_id, profile: parse(r.profile) }))
 }
 
@@ -88,6 +84,15 @@ export async function similarCandidates(
  * instead: one browser, one visitor. An older claim is taken over: by then the earlier browser is
  * found by its fingerprint, and anyone else behind that address is someone else.
  */
+const CLAIM = statement(
+  'insert into visitor_claims (app_id, claim, visitor_id, created_at) values (?, ?, ?, ?) ' +
+    'on conflict (app_id, claim) do update set visitor_id = excluded.visitor_id, created_at = excluded.created_at ' +
+    'where visitor_claims.created_at < ?',
+)
+const CLAIMED = statement<{ visitor_id: string }>(
+  'select visitor_id from visitor_claims where app_id = ? and claim = ?',
+)
+
 export async function claimVisitor(
   db: Kysely<Database>,
   appId: string,
@@ -95,22 +100,8 @@ export async function claimVisitor(
   visitorId: string,
   ts: number,
 ): Promise<string> {
-  await db
-    .insertInto('visitor_claims')
-    .values({ app_id: appId, claim, visitor_id: visitorId, created_at: ts })
-    .onConflict((oc) =>
-      oc
-        .columns(['app_id', 'claim'])
-        .doUpdateSet({ visitor_id: visitorId, created_at: ts })
-        .where('visitor_claims.created_at', '<', ts - CLAIM_WINDOW_US),
-    )
-    .execute()
-  const row = await db
-    .selectFrom('visitor_claims')
-    .select('visitor_id')
-    .where('app_id', '=', appId)
-    .where('claim', '=', claim)
-    .executeTakeFirst()
+  await CLAIM(db, [appId, claim, visitorId, ts, ts - CLAIM_WINDOW_US])
+  const row = (await CLAIMED(db, [appId, claim])).rows[0]
   return row?.visitor_id ?? visitorId
 }
 
@@ -120,20 +111,37 @@ export async function claimVisitor(
  * transaction that starts with a read cannot always upgrade to a write under concurrency, and on
  * PostgreSQL it locks the row as FOR UPDATE would.
  */
+const LOCK_VISITOR = statement(
+  'update visitors set last_seen_at = last_seen_at where app_id = ? and visitor_id = ?',
+)
+
 export async function lockVisitor(db: Kysely<Database>, appId: string, visitorId: string): Promise<boolean> {
-  const res = await db
-    .updateTable('visitors')
-    .set((eb) => ({ last_seen_at: eb.ref('last_seen_at') }))
-    .where('app_id', '=', appId)
-    .where('visitor_id', '=', visitorId)
-    .executeTakeFirst()
-  return Number(res.numUpdatedRows) > 0
+  const res = await LOCK_VISITOR(db, [appId, visitorId])
+  return Number(res.numAffectedRows ?? 0n) > 0
 }
 
 /**
  * Records this visit in the visitor's profile and the retrieval indexes. The indexes are only
  * rewritten when the fingerprint changed or their recency is over a day old: most visits write one row.
  */
+const REMEMBER = statement(
+  'insert into visitors (app_id, visitor_id, first_seen_at, last_seen_at, profile) values (?, ?, ?, ?, ?) ' +
+    'on conflict (app_id, visitor_id) do update set ' +
+    // A visit that joined a visitor created a moment later may be the older of the two.
+    'first_seen_at = case when excluded.first_seen_at < visitors.first_seen_at then excluded.first_seen_at else visitors.first_seen_at end, ' +
+    'last_seen_at = case when excluded.last_seen_at > visitors.last_seen_at then excluded.last_seen_at else visitors.last_seen_at end, ' +
+    'profile = excluded.profile',
+)
+const REMEMBER_FINGERPRINT = statement(
+  'insert into fingerprints (app_id, fingerprint, visitor_id, last_seen_at) values (?, ?, ?, ?) ' +
+    'on conflict (app_id, fingerprint, visitor_id) do update set last_seen_at = excluded.last_seen_at',
+)
+const REMEMBER_PARTS = statementFor(
+  (n) =>
+    `insert into fingerprint_parts (app_id, part, hash, visitor_id, last_seen_at) values ${marks(n, '(?, ?, ?, ?, ?)')} ` +
+    'on conflict (app_id, part, hash, visitor_id) do update set last_seen_at = excluded.last_seen_at',
+)
+
 export async function rememberVisitor(
   db: Kysely<Database>,
   appId: string,
@@ -142,50 +150,33 @@ export async function rememberVisitor(
   previous: (Profile & Partial<StoredProfile>) | null | undefined,
   ts: number,
 ): Promise<void> {
-  await db
-    .insertInto('visitors')
-    .values({
-      app_id: appId,
-      visitor_id: visitorId,
-      first_seen_at: ts,
-      last_seen_at: ts,
-      profile: JSON.stringify(profile),
-    })
-    .onConflict((oc) =>
-      oc
-        .columns(['app_id', 'visitor_id'])
-        // A visit that joined a visitor created a moment later may be the older of the two.
-        .doUpdateSet({
-          first_seen_at: sql`case when excluded.first_seen_at < visitors.first_seen_at then excluded.first_seen_at else visitors.first_seen_at end`,
-          last_seen_at: sql`case when excluded.last_seen_at > visitors.last_seen_at then excluded.last_seen_at else visitors.last_seen_at end`,
-          profile: JSON.stringify(profile),
-        }),
-    )
-    .execute()
+  await REMEMBER(db, [appId, visitorId, ts, ts, JSON.stringify(profile)])
   const fresh = previous && ts - previous.seenAt < DAY_US
   if (!fresh || previous.fingerprint !== profile.fingerprint) {
-    await db
-      .insertInto('fingerprints')
-      .values({ app_id: appId, fingerprint: profile.fingerprint, visitor_id: visitorId, last_seen_at: ts })
-      .onConflict((oc) =>
-        oc.columns(['app_id', 'fingerprint', 'visitor_id']).doUpdateSet({ last_seen_at: ts }),
-      )
-      .execute()
+    await REMEMBER_FINGERPRINT(db, [appId, profile.fingerprint, visitorId, ts])
   }
+  const parts: unknown[] = []
+  let n = 0
   for (const [part, hash] of profile.parts.entries()) {
     if (fresh && previous.parts?.[part] === hash) continue
-    await db
-      .insertInto('fingerprint_parts')
-      .values({ app_id: appId, part, hash, visitor_id: visitorId, last_seen_at: ts })
-      .onConflict((oc) =>
-        oc.columns(['app_id', 'part', 'hash', 'visitor_id']).doUpdateSet({ last_seen_at: ts }),
-      )
-      .execute()
+    parts.push(appId, part, hash, visitorId, ts)
+    n++
   }
+  // One statement for every part that changed (each part once, so no row is updated twice).
+  if (n > 0) await REMEMBER_PARTS(n)(db, parts)
 }
 
 /** The app's visitor total in value_counts. */
 export const VISITORS_KEY = '*visitors'
+
+const VALUE_COUNTS = statementFor<{ key: string; count: number | string }>(
+  (n) => `select "key", "count" from value_counts where app_id = ? and "key" in (${marks(n)})`,
+)
+const COUNT_VALUES = statementFor(
+  (n) =>
+    `insert into value_counts (app_id, "key", "count", last_seen_at) values ${marks(n, '(?, ?, 1, ?)')} ` +
+    'on conflict (app_id, "key") do update set "count" = value_counts."count" + 1, last_seen_at = excluded.last_seen_at',
+)
 
 /** Reads these keys of the app's frequency table. */
 export async function readValueCounts(
@@ -193,12 +184,8 @@ export async function readValueCounts(
   appId: string,
   keys: string[],
 ): Promise<ValueCounts> {
-  const rows = await db
-    .selectFrom('value_counts')
-    .select(['key', 'count'])
-    .where('app_id', '=', appId)
-    .where('key', 'in', [VISITORS_KEY, ...keys])
-    .execute()
+  const all = [VISITORS_KEY, ...keys]
+  const { rows } = await VALUE_COUNTS(all.length)(db, [appId, ...all])
   const counts = new Map(rows.map((r) => [r.key, Number(r.count)]))
   const visitors = counts.get(VISITORS_KEY) ?? 0
   counts.delete(VISITORS_KEY)
@@ -215,16 +202,10 @@ export async function countValues(
 ): Promise<void> {
   const all = [...new Set(newVisitor ? [VISITORS_KEY, ...keys] : keys)]
   if (all.length === 0) return
-  await db
-    .insertInto('value_counts')
-    .values(all.map((key) => ({ app_id: appId, key, count: 1, last_seen_at: ts })))
-    .onConflict((oc) =>
-      oc.columns(['app_id', 'key']).doUpdateSet({
-        count: sql`value_counts.count + 1`,
-        last_seen_at: sql`excluded.last_seen_at`,
-      }),
-    )
-    .execute()
+  await COUNT_VALUES(all.length)(
+    db,
+    all.flatMap((key) => [appId, key, ts]),
+  )
 }
 
 /**

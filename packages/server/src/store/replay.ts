@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Kysely } from 'kysely'
+import { statement } from './prepared.js'
 
 /** Table `payload_nonces` (migration 0002_replay). */
 interface ReplayTables {
@@ -35,6 +36,14 @@ export function payloadKey(components: Record<string, unknown>, storedId: string
  * already there (a replay), else null. One insert that does nothing on conflict, so two concurrent
  * replays cannot both pass as first.
  */
+const REMEMBER_NONCE = statement(
+  'insert into payload_nonces (app_id, nonce, request_id, seen_at) values (?, ?, ?, ?) ' +
+    'on conflict (app_id, nonce) do nothing',
+)
+const FIRST_POSTED = statement<{ request_id: string }>(
+  'select request_id from payload_nonces where app_id = ? and nonce = ?',
+)
+
 export async function checkReplay(
   db: Kysely<any>,
   appId: string,
@@ -45,23 +54,13 @@ export async function checkReplay(
 ): Promise<string | null> {
   const d = db as unknown as Kysely<ReplayTables>
   const nonce = payloadKey(components, storedId)
-  const r = await d
-    .insertInto('payload_nonces')
-    .values({ app_id: appId, nonce, request_id: requestId, seen_at: now })
-    .onConflict((oc) => oc.columns(['app_id', 'nonce']).doNothing())
-    .executeTakeFirst()
+  const r = await REMEMBER_NONCE(db, [appId, nonce, requestId, now])
   if (++inserts % PRUNE_EVERY === 0) {
     await d
       .deleteFrom('payload_nonces')
       .where('seen_at', '<', now - REPLAY_WINDOW_MICROS)
       .execute()
   }
-  if (Number(r.numInsertedOrUpdatedRows ?? 0n) > 0) return null
-  const first = await d
-    .selectFrom('payload_nonces')
-    .select('request_id')
-    .where('app_id', '=', appId)
-    .where('nonce', '=', nonce)
-    .executeTakeFirst()
-  return first?.request_id ?? 'unknown'
+  if (Number(r.numAffectedRows ?? 0n) > 0) return null
+  return (await FIRST_POSTED(db, [appId, nonce])).rows[0]?.request_id ?? 'unknown'
 }

@@ -1,10 +1,51 @@
 import type { Insertable, Kysely, Selectable } from 'kysely'
+import { marks, statement } from './prepared.js'
 import type { Database, VisitsTable } from './schema.js'
 
 export type VisitRow = Selectable<VisitsTable>
 
+const VISIT_COLUMNS = [
+  'request_id',
+  'app_id',
+  'visitor_id',
+  'ts',
+  'fingerprint',
+  'url',
+  'ip',
+  'tag',
+  'linked_id',
+  'ip_location',
+  'visitor_details',
+  'components',
+  'identification',
+  'bot',
+] as const
+const insertStatement = (extra: string[]) => {
+  const columns = [...VISIT_COLUMNS, ...extra]
+  return statement(`insert into visits (${columns.join(', ')}) values (${marks(columns.length)})`)
+}
+/** Rows without suspect and bot_result take the columns' defaults (tests and imports write such rows). */
+const INSERT_VISIT = {
+  all: insertStatement(['suspect', 'bot_result']),
+  suspect: insertStatement(['suspect']),
+  botResult: insertStatement(['bot_result']),
+  none: insertStatement([]),
+}
+
 export async function insertVisit(db: Kysely<Database>, row: Insertable<VisitsTable>): Promise<void> {
-  await db.insertInto('visits').values(row).execute()
+  const params: unknown[] = VISIT_COLUMNS.map((c) => row[c] ?? null)
+  const { suspect, bot_result } = row
+  if (suspect !== undefined) params.push(suspect)
+  if (bot_result !== undefined) params.push(bot_result)
+  const stmt =
+    suspect !== undefined
+      ? bot_result !== undefined
+        ? INSERT_VISIT.all
+        : INSERT_VISIT.suspect
+      : bot_result !== undefined
+        ? INSERT_VISIT.botResult
+        : INSERT_VISIT.none
+  await stmt(db, params)
 }
 
 export async function visitorSeen(db: Kysely<Database>, appId: string, visitorId: string) {
