@@ -71,14 +71,16 @@ export class IdentifyService {
       ctx.headerUserAgent,
     )
     const incognito = detectIncognito(componentValue(input.components, 'incognito'), details.browserName)
-    const bot = assessBot({
+    const botInput = {
       userAgent: agentUserAgent,
       headerUserAgent: ctx.headerUserAgent ?? null,
       webdriver: componentValue(input.components, 'webdriver'),
       uaHints,
       components: input.components,
-      replayOf: await checkReplay(db, appId, input.components, input.storedId, requestId, ts),
-    })
+    }
+    // Assessed without the replay check, which is made inside the visit's transaction (below): a
+    // replayed payload is assessed again with it.
+    const unreplayed = assessBot(botInput)
 
     const assessment = await assess(new KyselyIdentityStore(db), {
       appId,
@@ -93,7 +95,7 @@ export class IdentifyService {
       ts,
     })
     const { decision, fingerprint, links } = assessment
-    const record = (visitorId: string, joined: boolean, restarted: boolean) => {
+    const record = (visitorId: string, joined: boolean, restarted: boolean, bot: BotAssessment) => {
       const reasons = restarted
         ? [...decision.reasons, 'the matched visitor was deleted meanwhile: a new visitor']
         : joined
@@ -145,13 +147,16 @@ export class IdentifyService {
         ? await visitorSeen(db, appId, decision.visitorId)
         : undefined
     // All writes of one identification commit together, batched with concurrent ones.
+    // The payload's replay check is one of them: one commit per batch, not one more per request.
     const written = await this.writes.run(async (trx) => {
+      const replayOf = await checkReplay(trx, appId, input.components, input.storedId, requestId, ts)
+      const bot = replayOf ? assessBot({ ...botInput, replayOf }) : unreplayed
       const r = await settle(new KyselyIdentityStore(trx), appId, assessment, newVisitorId, ts)
-      await insertVisit(trx, record(r.visitorId, r.joined, r.restarted))
+      await insertVisit(trx, record(r.visitorId, r.joined, r.restarted, bot))
       await enqueueDeliveries(trx, { appId, requestId, visitorId: r.visitorId, ts })
-      return r
+      return { ...r, bot }
     })
-    const { visitorId, joined, restarted } = written
+    const { visitorId, joined, restarted, bot } = written
     this.observe?.(
       restarted ? 'new' : joined ? 'fingerprint' : decision.path,
       botResult(bot, userAgent).result,
