@@ -53,7 +53,12 @@ export function startProcess(args: string[], ready: RegExp, env: NodeJS.ProcessE
  * `sightline serve` on a free port with a fresh data dir, and an app of the benchmark's own: the
  * Demo app would serve only the server's own page, and benchmarks post from anywhere.
  */
-export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: string[] = []) {
+export async function startSightline(
+  env: NodeJS.ProcessEnv = {},
+  extraArgs: string[] = [],
+  /** Node's own flags for the server process (e.g. --cpu-prof). */
+  nodeArgs: string[] = [],
+) {
   // BENCH_SERVER_LOG=FILE keeps the server's info log (requests included) for a look at what it did.
   const keepLog = process.env.BENCH_SERVER_LOG
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sightline-bench-'))
@@ -68,7 +73,7 @@ export async function startSightline(env: NodeJS.ProcessEnv = {}, extraArgs: str
     ...env,
   }
   const proc = await startProcess(
-    [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extraArgs],
+    [...nodeArgs, CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...extraArgs],
     /serving at (http:\/\/[^/\s]+)\//,
     fullEnv,
   )
