@@ -1,4 +1,5 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely'
+import { statement } from './prepared.js'
 import type { Database } from './schema.js'
 
 /**
@@ -57,6 +58,24 @@ export async function claim(db: Db, key: DeliveryKey, now: number, lease: number
     .where('locked_until', '<', now)
     .executeTakeFirst()
   return Number(res.numUpdatedRows) === 1
+}
+
+const CLAIM_DUE = statement<{ webhook_id: string; event_id: string }>(
+  'update webhook_deliveries set locked_until = ? ' +
+    "where status = 'pending' and next_attempt_at <= ? and locked_until < ? " +
+    'and (webhook_id, event_id) in (select webhook_id, event_id from webhook_deliveries ' +
+    "where status = 'pending' and next_attempt_at <= ? and locked_until < ? order by next_attempt_at limit ?) " +
+    'returning webhook_id, event_id',
+)
+
+/**
+ * Takes the lease on up to `limit` due deliveries, oldest first, in one statement (one commit for the
+ * lot instead of one per delivery): the ones this dispatcher got. A row another dispatcher claimed
+ * meanwhile is re-checked by the UPDATE and left out.
+ */
+export async function claimDue(db: Db, now: number, lease: number, limit: number): Promise<DeliveryKey[]> {
+  const { rows } = await CLAIM_DUE(db, [lease, now, now, now, now, limit])
+  return rows.map((r) => ({ webhookId: r.webhook_id, eventId: r.event_id }))
 }
 
 export async function loadClaimed(db: Db, key: DeliveryKey): Promise<ClaimedDelivery | null> {

@@ -1,12 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Kysely } from 'kysely'
+import { GroupCommit } from '../store/group-commit.js'
 import type { Database } from '../store/schema.js'
 import {
   type ClaimedDelivery,
-  claim,
+  claimDue,
   type DeliveryKey,
   drop,
-  dueDeliveries,
   loadClaimed,
   type Outcome,
   pruneFinished,
@@ -98,6 +98,8 @@ export function startWebhookDispatcher(
   const unsubscribe = onDeliveriesQueued(() => waker.wakeSoon(20))
   let stopped = false
   let nextPrune = 0
+  // Attempts finishing together are recorded in one transaction (one commit, not one each).
+  const records = new GroupCommit(db)
 
   async function attempt(key: DeliveryKey, lease: number): Promise<void> {
     const d = await loadClaimed(db, key)
@@ -137,7 +139,7 @@ export function startWebhookDispatcher(
 
   async function finish(d: ClaimedDelivery, lease: number, sent: SendResult, firstBody?: string) {
     const outcome = outcomeOf(sent, d, opts.retry, Date.now())
-    await recordAttempt(db, d, lease, d.attempts + 1, outcome, firstBody)
+    await records.run((trx) => recordAttempt(trx, d, lease, d.attempts + 1, outcome, firstBody))
     report(d, d.attempts + 1, outcome)
   }
 
@@ -163,18 +165,19 @@ export function startWebhookDispatcher(
     inflight.add(p)
   }
 
-  /** Claims what is due and starts sending it; answers how many due rows it saw. */
+  /** Claims what is due (one statement) and starts sending it; answers how many it claimed. */
   async function poll(): Promise<number> {
     const free = opts.concurrency - inflight.size
     if (free <= 0) return 0
     const now = Date.now()
-    const due = await dueDeliveries(db, now, Math.min(free, opts.batchSize))
-    for (const key of due) {
-      if (stopped) break
-      const lease = now + opts.leaseMs
-      if (await claim(db, key, now, lease)) start(key, lease)
+    const lease = now + opts.leaseMs
+    const claimed = await claimDue(db, now, lease, Math.min(free, opts.batchSize))
+    if (stopped) {
+      await Promise.all(claimed.map((key) => release(db, key, lease)))
+      return 0
     }
-    return due.length
+    for (const key of claimed) start(key, lease)
+    return claimed.length
   }
 
   async function prune() {
