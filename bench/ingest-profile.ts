@@ -71,7 +71,9 @@ async function main() {
   )
   console.log('\n| self % | self ms | function | where |\n|---|---|---|---|')
   for (const [key, us] of rows.slice(0, Number(values.top))) {
-    const [name, where] = key.split(' | ')
+    const [full = '', where] = key.split(' | ')
+    // A RegExp's "name" is its whole source.
+    const name = full.length > 60 ? `${full.slice(0, 57)}…` : full
     console.log(`| ${fmt((us / total) * 100)} | ${fmt(us / 1000, 0)} | \`${name}\` | ${where} |`)
   }
 }

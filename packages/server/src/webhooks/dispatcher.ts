@@ -14,7 +14,7 @@ import {
   release,
 } from '../store/webhook-queue.js'
 import { onDeliveriesQueued } from '../store/webhooks.js'
-import { buildBody } from './payload.js'
+import { buildBodies, buildBody } from './payload.js'
 import { DEFAULT_RETRY, nextAttemptAt, type RetryPolicy } from './retry.js'
 import { postWebhook, type SendResult } from './send.js'
 import { signatureHeaders } from './signing.js'
@@ -62,6 +62,12 @@ export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
 
 export type DispatcherOverrides = Partial<Omit<DispatcherOptions, 'retry'>> & { retry?: Partial<RetryPolicy> }
 
+/** A claimed delivery as loaded with its batch, and its event's body when built with it. */
+interface Prepared {
+  delivery: ClaimedDelivery | null
+  body?: string | undefined
+}
+
 /** What one attempt leaves in the queue. */
 function outcomeOf(sent: SendResult, d: ClaimedDelivery, retry: RetryPolicy, now: number): Outcome {
   if (sent.kind === 'response' && sent.status >= 200 && sent.status < 300)
@@ -101,11 +107,11 @@ export function startWebhookDispatcher(
   // Attempts finishing together are recorded in one transaction (one commit, not one each).
   const records = new GroupCommit(db)
 
-  async function attempt(key: DeliveryKey, lease: number): Promise<void> {
-    const d = await loadClaimed(db, key)
+  async function attempt(key: DeliveryKey, lease: number, pre?: Prepared): Promise<void> {
+    const d = pre ? pre.delivery : await loadClaimed(db, key)
     if (!d) return // deleted meanwhile (visitor deletion, webhook removed)
     if (!d.webhook) return drop(db, key)
-    const body = d.body ?? (await firstBody(d, d.webhook.format, lease))
+    const body = d.body ?? pre?.body ?? (await firstBody(d, d.webhook.format, lease))
     if (body === null) return
     const signatures = signatureHeaders(body, [d.webhook.secret, d.webhook.previousSecret], Date.now())
     const sent = await postWebhook(d.webhook.url, body, signatures, {
@@ -152,8 +158,41 @@ export function startWebhookDispatcher(
     log.warn({ ...why, nextAttemptAt: new Date(o.nextAttemptAt).toISOString() }, 'webhook delivery failed')
   }
 
-  function start(key: DeliveryKey, lease: number) {
-    const p = attempt(key, lease)
+  /**
+   * Loads a claimed batch, and builds the first bodies of its events together, per app and format (one
+   * read of previous visits and velocities for the lot). A delivery it could not prepare is sent as
+   * before, alone.
+   */
+  async function prepare(keys: DeliveryKey[]): Promise<(Prepared | undefined)[]> {
+    const loaded = await Promise.all(keys.map((k) => loadClaimed(db, k)))
+    const groups = new Map<string, { appId: string; format: 'v3' | 'v4'; eventIds: string[] }>()
+    for (const d of loaded) {
+      if (!d?.webhook || d.body !== null) continue
+      const g = `${d.appId}\n${d.webhook.format}`
+      const group = groups.get(g) ?? { appId: d.appId, format: d.webhook.format, eventIds: [] }
+      group.eventIds.push(d.eventId)
+      groups.set(g, group)
+    }
+    const bodies = new Map<string, Map<string, string>>()
+    await Promise.all(
+      [...groups].map(async ([g, { appId, format, eventIds }]) => {
+        try {
+          bodies.set(g, await buildBodies(db, appId, [...new Set(eventIds)], format))
+        } catch (err) {
+          log.warn({ err, appId }, 'webhook: could not build a batch of events; building each alone')
+        }
+      }),
+    )
+    return loaded.map((d) => {
+      if (!d?.webhook || d.body !== null) return { delivery: d }
+      const built = bodies.get(`${d.appId}\n${d.webhook.format}`)
+      // Not built: the batch failed, or the event is gone (firstBody finds out and drops it).
+      return built ? { delivery: d, body: built.get(d.eventId) } : undefined
+    })
+  }
+
+  function start(key: DeliveryKey, lease: number, pre?: Prepared) {
+    const p = attempt(key, lease, pre)
       .catch((err: unknown) =>
         // The lease expires on its own and the delivery is tried again.
         log.error({ err, webhookId: key.webhookId, eventId: key.eventId }, 'webhook delivery error'),
@@ -176,7 +215,11 @@ export function startWebhookDispatcher(
       await Promise.all(claimed.map((key) => release(db, key, lease)))
       return 0
     }
-    for (const key of claimed) start(key, lease)
+    const prepared = await prepare(claimed).catch((err: unknown) => {
+      log.warn({ err }, 'webhook: could not load a claimed batch; loading each alone')
+      return []
+    })
+    for (const [i, key] of claimed.entries()) start(key, lease, prepared[i])
     return claimed.length
   }
 

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely'
-import { loadEvent } from '../events/load.js'
+import { loadEvent, loadEvents } from '../events/load.js'
 import { toWebhookBody } from '../mappers/webhook.js'
 import type { Database } from '../store/schema.js'
+import { findVisit, type VisitRow } from '../store/visits.js'
 
 /**
  * The JSON text a webhook receives for one event: the flat v4 event, or the v3 webhook body.
@@ -16,4 +17,21 @@ export async function buildBody(
   const event = await loadEvent(db, appId, eventId)
   if (!event) return null
   return JSON.stringify(toWebhookBody(event, format))
+}
+
+/**
+ * The bodies of several events of one app at once: their previous visits and velocities are read once
+ * for the lot (events/load.ts), not once per event. Events that no longer exist are absent.
+ */
+export async function buildBodies(
+  db: Kysely<Database>,
+  appId: string,
+  eventIds: string[],
+  format: 'v3' | 'v4',
+): Promise<Map<string, string>> {
+  const rows = (await Promise.all(eventIds.map((id) => findVisit(db, appId, id)))).filter(
+    (r): r is VisitRow => r !== undefined,
+  )
+  const events = await loadEvents(db, appId, rows)
+  return new Map(events.map((e) => [e.row.request_id, JSON.stringify(toWebhookBody(e, format))]))
 }
