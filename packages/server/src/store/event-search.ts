@@ -186,7 +186,7 @@ const cursorOf = (r: Pick<VisitRow, 'ts' | 'request_id'>): Cursor => ({
 const SCAN_BATCH = 500
 const SCAN_BUDGET = 10_000
 /** An address range holding at most this many of an app's visits is read whole and ordered in JS. */
-const SPARSE_RANGE = 5000
+const SPARSE_RANGE = 50_000
 
 type VisitsQuery<O> = SelectQueryBuilder<Database, 'visits', O>
 
@@ -292,6 +292,7 @@ export async function searchVisitors(
   limit: number,
   after?: Cursor,
   budget = 5000,
+  sparse = SPARSE_RANGE,
 ): Promise<SearchPage> {
   let floor: number | undefined
   if (f.visitorId !== undefined) {
@@ -310,9 +311,9 @@ export async function searchVisitors(
     // the range through visits_app_ip instead, unordered; when it holds few visits, order them here.
     const probe = await filtered(db.selectFrom('visits'), appId, f, floor, postgres, false)
       .select(['ts', 'request_id', 'visitor_id', 'ip'])
-      .limit(SPARSE_RANGE + 1)
+      .limit(sparse + 1)
       .execute()
-    if (probe.length <= SPARSE_RANGE) {
+    if (probe.length <= sparse) {
       const newer = (r: Key) =>
         !after || Number(r.ts) < after.ts || (Number(r.ts) === after.ts && r.request_id < after.requestId)
       const rows = probe
