@@ -333,7 +333,10 @@ for (const dialect of DIALECTS) {
       assert.equal(detail.visits.length, 1)
       assert.equal(detail.visits[0].place.city, 'London')
       assert.equal(detail.visits[0].identification.path, 'new')
-      assert.match(detail.visits[0].identification.explanation[0], /not seen before/)
+      assert.match(
+        detail.visits[0].identification.explanation[0],
+        /^A new visitor: no valid stored identifier came back/,
+      )
       assert.deepEqual(detail.linkedIds, ['acct-1'])
       const one = (await (await c.json(`/apps/${s.appId}/visits/${london.requestId}`)).json()) as any
       assert.equal(one.v4.event_id, london.requestId)

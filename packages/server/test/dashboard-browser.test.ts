@@ -144,7 +144,11 @@ window.identify = () => Sightline.load({ apiKey: ${JSON.stringify(s.publicKey)},
         .getByText(/London/)
         .first()
         .waitFor()
-      await timeline.getByText('A browser not seen before: it is a new visitor.').waitFor()
+      await timeline
+        .getByText(
+          'A new visitor: no valid stored identifier came back, and no earlier visitor matched surely enough.',
+        )
+        .waitFor()
       const stored = await api(admin, `/apps/${s.appId}/visitors/${visitorId}`)
       const label = { bad: 'Bad bot', good: 'Good bot', notDetected: 'Not a bot' }[
         stored.visits[0].bot.result as string

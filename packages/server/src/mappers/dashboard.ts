@@ -44,7 +44,8 @@ const LEADS: Record<string, (matched: number, differed: number) => string> = {
     'Recognised by its exact fingerprint: this browser came back without its stored identifier.',
   fuzzy: (m, d) =>
     `Recognised by a close fingerprint: ${m} components matched and ${d} changed, and nothing it stored came back.`,
-  new: () => 'A browser not seen before: it is a new visitor.',
+  new: () =>
+    'A new visitor: no valid stored identifier came back, and no earlier visitor matched surely enough.',
 }
 
 /** The engine's reasons that only repeat the lead sentence. */
