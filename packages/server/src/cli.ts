@@ -170,8 +170,8 @@ async function serve(argv: string[]) {
   const port = typeof addr === 'object' && addr ? addr.port : config.port
   process.stdout.write(
     `Sightline is serving at http://${shownHost(config.host)}:${port}/ (database: ${s.db.location})\n` +
-      `Dashboard at http://${shownHost(config.host)}:${port}/dashboard\n` +
       (metricsServer ? `Metrics at ${metricsServer.url}\n` : '') +
+      `Dashboard at http://${shownHost(config.host)}:${port}/dashboard\n` +
       (await firstUserHint(s.db.kysely)),
   )
 }
@@ -210,8 +210,8 @@ async function servePrimary(config: Config, workers: number) {
     announced = true
     process.stdout.write(
       `Sightline is serving at http://${shownHost(config.host)}:${port}/ with ${workers} workers (database: ${db.location})\n` +
-        `Dashboard at http://${shownHost(config.host)}:${port}/dashboard\n` +
         (metricsServer ? `Metrics at ${metricsServer.url}\n` : '') +
+        `Dashboard at http://${shownHost(config.host)}:${port}/dashboard\n` +
         userHint,
     )
   }

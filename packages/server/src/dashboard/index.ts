@@ -78,7 +78,7 @@ function shell(m: Manifest, csrf: string) {
 
 /** Only paths into the dashboard: never another site, never `//host`. */
 const safeNext = (next: unknown) =>
-  typeof next === 'string' && /^\/dashboard(\/[\w\-./%?=&]*)?$/.test(next) && !next.includes('//')
+  typeof next === 'string' && /^\/dashboard(\/[\w\-./%?=&:+,]*)?$/.test(next) && !next.includes('//')
     ? next
     : '/dashboard'
 
@@ -175,7 +175,6 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
 
   const page = async (req: FastifyRequest, reply: FastifyReply) => {
     const session = await auth.session(req)
-    const path = req.url.split('?')[0] ?? '/dashboard'
     if (!session) {
       const ended = readCookie(req, SESSION_COOKIE) ? '&expired=1' : ''
       if (ended) clearCookie(req, reply, SESSION_COOKIE)
@@ -183,7 +182,6 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
     }
     if (!manifest) throw new HttpError(503, 'NotBuilt', 'the dashboard was not built: run npm run build')
     secureHeaders(reply)
-    void path
     return reply.type('text/html; charset=utf-8').send(shell(manifest, session.csrf))
   }
   app.get('/dashboard', { schema: { hide: true } }, page)
