@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import type { Kysely } from 'kysely'
 import { pino } from 'pino'
 import { printer, UsageError, withDb } from './cli/common.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
@@ -11,6 +12,8 @@ import { createSightline } from './server.js'
 import { type CreatedApp, createApp, listApps, rotateSecret, setAllowedOrigins } from './store/apps.js'
 import { openDatabase } from './store/db.js'
 import { initDatabase, waitForDatabase } from './store/init.js'
+import type { Database } from './store/schema.js'
+import { countUsers } from './store/users.js'
 import { SERVER_VERSION } from './version.js'
 
 const HELP = `sightline — self-hosted visitor identification
@@ -22,12 +25,14 @@ Usage:
                   [--rate-limit-identify-per-address N] [--request-timeout MS]
                   [--headers-timeout MS] [--keep-alive-timeout MS] [--no-demo]
                   [--stored-id-days N] [--sqlite-synchronous normal|full]
-                  [--metrics-listen [HOST:]PORT]
+                  [--metrics-listen [HOST:]PORT] [--session-idle-minutes N]
+                  [--session-max-hours N]
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
   sightline apps set-origins APP_ID (--origins https://a.example,https://b.example | --any)
   sightline apps sealed-key (create|list|disable) ...   (sightline apps sealed-key --help)
+  sightline users (create|list|delete|reset-password) ...   (sightline users --help)
   sightline visitors delete VISITOR_ID --app APP_ID     (sightline visitors --help)
   sightline webhooks (add|list|remove|rotate-secret|deliveries) ...   (sightline webhooks --help)
   sightline secrets rotate-token-secret [--grace-days N]   (sightline secrets --help)
@@ -50,6 +55,8 @@ Settings (flags win over environment variables):
   SIGHTLINE_RATE_LIMIT_IDENTIFY_PER_ADDRESS (100): identifications per second per client address
   SIGHTLINE_REQUEST_TIMEOUT (30000) / SIGHTLINE_HEADERS_TIMEOUT (10000) / SIGHTLINE_KEEP_ALIVE_TIMEOUT
     (5000): milliseconds a client has to send its request / its headers, and an idle connection stays
+  SIGHTLINE_SESSION_IDLE_MINUTES (60) / SIGHTLINE_SESSION_MAX_HOURS (12): a dashboard session
+    ends after this long unused / this long after sign-in
   GEOIP_CITY_DB / GEOIP_ASN_DB / GEOIP_ISP_DB: optional MaxMind .mmdb files
 `
 
@@ -73,6 +80,8 @@ const SERVE_OPTIONS = {
   'stored-id-days': { type: 'string' },
   'sqlite-synchronous': { type: 'string' },
   'metrics-listen': { type: 'string' },
+  'session-idle-minutes': { type: 'string' },
+  'session-max-hours': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -100,6 +109,15 @@ function printDemoKeys(demo: CreatedApp | null, dataDir: string) {
   process.stdout.write(
     `\nCreated the Demo app (${demo.id}).\n  public key: ${demo.publicKey}\n` +
       `  secret key: in ${file} (readable by this user only; shown nowhere else)\n\n`,
+  )
+}
+
+/** A fresh install has no dashboard user: say how to create the first one. */
+async function firstUserHint(db: Kysely<Database>): Promise<string> {
+  if ((await countUsers(db)) > 0) return ''
+  return (
+    'No dashboard user yet. Create the first one (it reads the password from standard input):\n' +
+    "  printf '%s\\n' 'a long password' | npx sightline users create --email you@example.com --password-stdin --role admin\n"
   )
 }
 
@@ -152,7 +170,9 @@ async function serve(argv: string[]) {
   const port = typeof addr === 'object' && addr ? addr.port : config.port
   process.stdout.write(
     `Sightline is serving at http://${shownHost(config.host)}:${port}/ (database: ${s.db.location})\n` +
-      (metricsServer ? `Metrics at ${metricsServer.url}\n` : ''),
+      (metricsServer ? `Metrics at ${metricsServer.url}\n` : '') +
+      `Dashboard at http://${shownHost(config.host)}:${port}/dashboard\n` +
+      (await firstUserHint(s.db.kysely)),
   )
 }
 
@@ -165,9 +185,11 @@ async function servePrimary(config: Config, workers: number) {
     poolSize: 1,
     synchronous: config.sqliteSynchronous,
   })
+  let userHint = ''
   try {
     await waitForDatabase(db, log)
     printDemoKeys((await initDatabase(db, { demo: config.demo, log })).createdDemo, config.dataDir)
+    userHint = await firstUserHint(db.kysely)
   } finally {
     await db.close()
   }
@@ -188,7 +210,9 @@ async function servePrimary(config: Config, workers: number) {
     announced = true
     process.stdout.write(
       `Sightline is serving at http://${shownHost(config.host)}:${port}/ with ${workers} workers (database: ${db.location})\n` +
-        (metricsServer ? `Metrics at ${metricsServer.url}\n` : ''),
+        (metricsServer ? `Metrics at ${metricsServer.url}\n` : '') +
+        `Dashboard at http://${shownHost(config.host)}:${port}/dashboard\n` +
+        userHint,
     )
   }
   const fork = () => cluster.fork({ SIGHTLINE_WORKER_OF: String(process.pid) })
@@ -297,6 +321,7 @@ async function main(argv: string[]) {
     return void process.stdout.write(`${SERVER_VERSION}\n`)
   if (cmd === 'serve') return serve(rest)
   if (cmd === 'apps') return apps(rest)
+  if (cmd === 'users') return (await import('./cli/users.js')).run(rest)
   if (cmd === 'visitors') return (await import('./cli/visitors.js')).run(rest)
   if (cmd === 'webhooks') return (await import('./cli/webhooks.js')).run(rest)
   if (cmd === 'secrets') return (await import('./cli/secrets.js')).run(rest)

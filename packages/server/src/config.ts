@@ -25,6 +25,8 @@ export interface Config {
   metricsListen: { host: string; port: number } | null
   /** How long a client may take, in milliseconds (docs/security.md). */
   timeouts: Timeouts
+  /** Dashboard sessions end after this long unused, and this long after sign-in (ms). */
+  sessions: { idleMs: number; maxMs: number }
 }
 
 export interface Timeouts {
@@ -137,6 +139,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
       5_000,
     ),
   }
+  const idleRaw = pick('session-idle-minutes', 'SIGHTLINE_SESSION_IDLE_MINUTES')
+  const idleMinutes = idleRaw === undefined || idleRaw === '' ? 60 : Number(idleRaw)
+  if (!(Number.isFinite(idleMinutes) && idleMinutes > 0 && idleMinutes <= 10_080))
+    throw new ConfigError(
+      'SIGHTLINE_SESSION_IDLE_MINUTES must be a number of minutes, above 0 and at most 10080',
+    )
+  const maxRaw = pick('session-max-hours', 'SIGHTLINE_SESSION_MAX_HOURS')
+  const maxHours = maxRaw === undefined || maxRaw === '' ? 12 : Number(maxRaw)
+  if (!(Number.isFinite(maxHours) && maxHours > 0 && maxHours <= 720))
+    throw new ConfigError('SIGHTLINE_SESSION_MAX_HOURS must be a number of hours, above 0 and at most 720')
   if (timeouts.headersMs > timeouts.requestMs)
     throw new ConfigError('SIGHTLINE_HEADERS_TIMEOUT must not be longer than SIGHTLINE_REQUEST_TIMEOUT')
   return {
@@ -157,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
       ),
     },
     timeouts,
+    sessions: { idleMs: Math.round(idleMinutes * 60_000), maxMs: Math.round(maxHours * 3_600_000) },
     port: parsePort(pick('port', 'PORT'), 3000),
     host: pick('host', 'HOST') ?? '0.0.0.0',
     dataDir: path.resolve(pick('data-dir', 'SIGHTLINE_DATA_DIR') ?? './data'),

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Config } from './config.js'
 import { demoRoutes } from './dashboard/demo.js'
+import { dashboardRoutes } from './dashboard/index.js'
 import { type GeoResolver, openGeo } from './enrich/geo.js'
 import { agentScriptRoutes, loadAgentScript } from './http/agent-script.js'
 import { installJsonParser } from './http/client-json.js'
@@ -187,6 +188,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
   const serverApi = { db: db.kysely, findAppBySecret: (key: string) => findAppBySecretKey(db.kysely, key) }
   await app.register(serverApiV3Routes, serverApi)
   await app.register(serverApiV4Routes, serverApi)
+  await app.register(dashboardRoutes, { db: db.kysely, limits: config.sessions })
   await app.register(demoRoutes, {
     db: db.kysely,
     demo: () => state?.demoApp ?? null,

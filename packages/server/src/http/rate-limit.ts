@@ -45,6 +45,13 @@ export class TokenBuckets {
     return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.rate))
   }
 
+  /** Like take, without taking: 0 when a token is there. */
+  peek(id: string): number {
+    const b = this.buckets.get(id)
+    const tokens = b ? this.level(b, this.now()) : this.burst
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.rate))
+  }
+
   /** Forgets the buckets that have refilled. */
   sweep(): void {
     const now = this.now()

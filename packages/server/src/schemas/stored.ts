@@ -136,3 +136,20 @@ export const Component = Type.Object({
 /** `visits.components`: every signal as the agent posted it, by name. */
 export const Components = Type.Record(Type.String(), Component)
 export type Components = Static<typeof Components>
+
+const Counts = (description: string) => Type.Record(Type.String(), Type.Integer(), { description })
+
+/** `daily_summaries.summary`: one app's UTC day of visits, summed for the dashboard's overview. */
+export const DaySummary = Type.Object({
+  visits: Type.Integer({ description: 'visits that day' }),
+  visitors: Type.Integer({ description: 'distinct visitors that day' }),
+  bots: Type.Integer({ description: "visits whose bot verdict was 'bad'" }),
+  goodBots: Type.Integer({
+    description: "visits whose bot verdict was 'good' (search engines and the like)",
+  }),
+  countries: Counts('visits per ISO 3166-1 alpha-2 code; "" when unknown'),
+  browsers: Counts('visits per browser name'),
+  os: Counts('visits per operating system'),
+  paths: Counts('visits per identification path (storedId, fingerprint, fuzzy, new)'),
+})
+export type DaySummary = Static<typeof DaySummary>

@@ -116,3 +116,8 @@ function safeEqual(a: string, b: string): boolean {
   const y = Buffer.from(b)
   return x.length === y.length && timingSafeEqual(x, y)
 }
+
+export async function renameApp(db: Kysely<Database>, id: string, name: string) {
+  const res = await db.updateTable('apps').set({ name }).where('id', '=', id).executeTakeFirst()
+  return Number(res.numUpdatedRows) === 1
+}

@@ -1,6 +1,7 @@
 import { type Kysely, PostgresAdapter } from 'kysely'
 import { lockVisitor } from './identity.js'
 import type { Database } from './schema.js'
+import { dayOf, forgetSummaries } from './summaries.js'
 import { FIRST_SEEN_SLACK_US, visitorFirstSeen } from './visits.js'
 
 /** How many rows of each kind a visitor's deletion removed. */
@@ -65,6 +66,20 @@ export async function deleteVisitorData(
       webhookDeliveries: 0,
       visitors: 0,
     }
+    // The overview's kept day summaries counted these visits: they are summed again when next read.
+    const seen = await trx
+      .selectFrom('visitors')
+      .select(['first_seen_at', 'last_seen_at'])
+      .where('app_id', '=', appId)
+      .where('visitor_id', '=', visitorId)
+      .executeTakeFirst()
+    if (seen)
+      await forgetSummaries(
+        trx,
+        appId,
+        dayOf(Number(seen.first_seen_at) - FIRST_SEEN_SLACK_US),
+        dayOf(Number(seen.last_seen_at)),
+      )
     for (const [table, key] of [
       ['fingerprints', 'fingerprints'],
       ['fingerprint_parts', 'fingerprintParts'],

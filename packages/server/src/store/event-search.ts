@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net'
 import type { Expression, ExpressionBuilder, Kysely, SelectQueryBuilder, SqlBool } from 'kysely'
+import { isPostgres } from './db.js'
 import { previousVisits } from './events.js'
 import type { Database } from './schema.js'
 import { FIRST_SEEN_SLACK_US, type VisitRow, visitorFirstSeen } from './visits.js'
@@ -128,7 +129,7 @@ function addressTexts(c: Cidr): string[] {
 
 /** How SQL narrows an address filter; `exact` when SQL alone decides it. */
 interface IpPlan {
-  op: 'in' | 'like' | 'not like'
+  op: 'in' | 'like' | 'not like' | 'prefix'
   value: string[] | string
   exact: boolean
 }
@@ -137,17 +138,28 @@ interface IpPlan {
  * A single address uses visits_app_ip; an IPv4 range on octet boundaries is a text prefix; anything
  * else is narrowed by version (and whole octets) in SQL and checked in JS.
  */
-function ipPlan(c: Cidr): IpPlan {
+function ipPlan(c: Cidr, postgres: boolean): IpPlan {
   const full = c.version === 4 ? 32 : 128
   if (c.prefix === full) return { op: 'in', value: addressTexts(c), exact: true }
   if (c.version === 6) return { op: 'like', value: '%:%', exact: c.prefix === 0 }
   const octets = Math.floor(c.prefix / 8)
   if (octets === 0) return { op: 'not like', value: '%:%', exact: c.prefix === 0 }
-  return { op: 'like', value: `${c.bytes.slice(0, octets).join('.')}.%`, exact: c.prefix % 8 === 0 }
+  const prefix = `${c.bytes.slice(0, octets).join('.')}.`
+  // SQLite compares text bytewise, so a range can use visits_app_ip; PostgreSQL's collation may not.
+  return {
+    op: postgres ? 'like' : 'prefix',
+    value: postgres ? `${prefix}%` : prefix,
+    exact: c.prefix % 8 === 0,
+  }
 }
 
 function ipCondition(eb: ExpressionBuilder<Database, 'visits'>, p: IpPlan): Expression<SqlBool> {
   if (p.op === 'in') return eb('ip', 'in', p.value as string[])
+  if (p.op === 'prefix') {
+    // Dotted text starting with the prefix sorts between it and the prefix with '.' raised to '/'.
+    const lo = p.value as string
+    return eb.and([eb('ip', '>=', lo), eb('ip', '<', `${lo.slice(0, -1)}/`)])
+  }
   return eb('ip', p.op, p.value as string)
 }
 
@@ -173,6 +185,8 @@ const cursorOf = (r: Pick<VisitRow, 'ts' | 'request_id'>): Cursor => ({
 /** Rows read per round when an address range is checked in JS, and at most this many per request. */
 const SCAN_BATCH = 500
 const SCAN_BUDGET = 10_000
+/** An address range holding at most this many of an app's visits is read whole and ordered in JS. */
+const SPARSE_RANGE = 50_000
 
 type VisitsQuery<O> = SelectQueryBuilder<Database, 'visits', O>
 
@@ -195,7 +209,14 @@ const BOT_RESULTS: Record<BotFilter, string[]> = {
   none: ['notDetected'],
 }
 
-function filtered<O>(q: VisitsQuery<O>, appId: string, f: SearchFilter, floor: number | undefined) {
+function filtered<O>(
+  q: VisitsQuery<O>,
+  appId: string,
+  f: SearchFilter,
+  floor: number | undefined,
+  postgres: boolean,
+  ordered = true,
+) {
   let out = q.where('app_id', '=', appId)
   if (f.visitorId !== undefined) out = out.where('visitor_id', '=', f.visitorId)
   if (f.linkedId !== undefined) out = out.where('linked_id', '=', f.linkedId)
@@ -209,9 +230,10 @@ function filtered<O>(q: VisitsQuery<O>, appId: string, f: SearchFilter, floor: n
   if (lo > 0) out = out.where('ts', '>=', lo)
   if (f.end !== undefined) out = out.where('ts', '<', f.end)
   if (f.ip) {
-    const plan = ipPlan(f.ip)
+    const plan = ipPlan(f.ip, postgres)
     out = out.where((eb) => ipCondition(eb, plan))
   }
+  if (!ordered) return out
   const dir = f.reverse ? 'asc' : 'desc'
   return out.orderBy('ts', dir).orderBy('request_id', dir)
 }
@@ -238,11 +260,11 @@ export async function searchVisits(
   }
   const reverse = f.reverse === true
   const base = (c: Cursor | undefined) => {
-    const q = filtered(db.selectFrom('visits'), appId, f, floor)
+    const q = filtered(db.selectFrom('visits'), appId, f, floor, isPostgres(db))
     return c ? afterCursor(q, c, reverse) : q
   }
   const ip = f.ip
-  if (!ip || ipPlan(ip).exact) {
+  if (!ip || ipPlan(ip, isPostgres(db)).exact) {
     const rows = await base(after)
       .selectAll()
       .limit(limit + 1)
@@ -257,6 +279,78 @@ export async function searchVisits(
 }
 
 type Key = Pick<VisitRow, 'ts' | 'request_id'>
+
+/**
+ * Visitors whose visits match `f`, each once, on its newest matching visit, newest first (the
+ * dashboard's visitor list). Reads only keys until `limit` visitors are found or `budget` visits
+ * were read, then the full rows of the visits it keeps; `next` continues after the last visit read.
+ */
+export async function searchVisitors(
+  db: Kysely<Database>,
+  appId: string,
+  f: SearchFilter,
+  limit: number,
+  after?: Cursor,
+  budget = 5000,
+  sparse = SPARSE_RANGE,
+): Promise<SearchPage> {
+  let floor: number | undefined
+  if (f.visitorId !== undefined) {
+    const first = await visitorFirstSeen(db, appId, f.visitorId)
+    if (first === null) return { rows: [] }
+    floor = first - FIRST_SEEN_SLACK_US
+  }
+  const postgres = isPostgres(db)
+  const plan = f.ip ? ipPlan(f.ip, postgres) : null
+  const keep: Key[] = []
+  const seen = new Set<string>()
+  let pos = after
+  let scanned = 0
+  if (plan && (plan.op === 'prefix' || plan.op === 'like') && f.ip?.version === 4) {
+    // An address range: walking the app's visits by time would read them all when few match. Read
+    // the range through visits_app_ip instead, unordered; when it holds few visits, order them here.
+    const probe = await filtered(db.selectFrom('visits'), appId, f, floor, postgres, false)
+      .select(['ts', 'request_id', 'visitor_id', 'ip'])
+      .limit(sparse + 1)
+      .execute()
+    if (probe.length <= sparse) {
+      const newer = (r: Key) =>
+        !after || Number(r.ts) < after.ts || (Number(r.ts) === after.ts && r.request_id < after.requestId)
+      const rows = probe
+        .filter((r) => newer(r) && (plan.exact || cidrContains(f.ip!, r.ip)))
+        .sort((a, b) => Number(b.ts) - Number(a.ts) || (a.request_id < b.request_id ? 1 : -1))
+      for (const r of rows) {
+        if (seen.has(r.visitor_id)) continue
+        seen.add(r.visitor_id)
+        keep.push(r)
+        if (keep.length >= limit) break
+      }
+      const last = keep.at(-1)
+      const more = last !== undefined && keep.length >= limit && rows.at(-1) !== last
+      return { rows: await loadRows(db, appId, keep), ...(more ? { next: cursorOf(last) } : {}) }
+    }
+  }
+  const batchSize = 500
+  while (scanned < budget) {
+    const q = filtered(db.selectFrom('visits'), appId, { ...f, reverse: false }, floor, postgres)
+    const batch = await (pos ? afterCursor(q, pos, false) : q)
+      .select(['ts', 'request_id', 'visitor_id', 'ip'])
+      .limit(batchSize)
+      .execute()
+    scanned += batch.length
+    for (const r of batch) {
+      pos = cursorOf(r)
+      if (plan && !plan.exact && !cidrContains(f.ip!, r.ip)) continue
+      if (seen.has(r.visitor_id)) continue
+      seen.add(r.visitor_id)
+      keep.push(r)
+      if (keep.length >= limit) return { rows: await loadRows(db, appId, keep), next: pos }
+    }
+    if (batch.length < batchSize) return { rows: await loadRows(db, appId, keep) }
+  }
+  const rows = await loadRows(db, appId, keep)
+  return pos ? { rows, next: pos } : { rows }
+}
 
 /**
  * Reads rows after `after` in batches and keeps those in `range`, until `limit` are found, the rows

@@ -4,6 +4,7 @@ import * as m0002 from './migrations/0002_replay.js'
 import * as m0003 from './migrations/0003_server_apis.js'
 import * as m0004 from './migrations/0004_value_counts.js'
 import * as m0005 from './migrations/0005_webhook_allow_private.js'
+import * as m0006 from './migrations/0006_dashboard.js'
 
 const isPostgres = (db: Kysely<any>) => db.getExecutor().adapter instanceof PostgresAdapter
 
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0003_server_apis': m0003,
   '0004_value_counts': m0004,
   '0005_webhook_allow_private': m0005,
+  '0006_dashboard': m0006,
 }
 
 export const LATEST_MIGRATION = Object.keys(migrations).sort().at(-1)!

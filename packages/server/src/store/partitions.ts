@@ -1,8 +1,7 @@
 import { type Kysely, sql } from 'kysely'
 import { isPostgres } from './db.js'
 import type { Database } from './schema.js'
-
-const US_PER_DAY = 86_400_000_000
+import { dayOf, forgetSummariesBefore, summarizeRecentDays, US_PER_DAY } from './summaries.js'
 
 /** The first instant (µs) of the UTC month `offset` months after the one holding `ms`. */
 export function monthStartMicros(ms: number, offset = 0): number {
@@ -84,12 +83,16 @@ export function startMaintenance(
         if (r.droppedPartitions.length || r.deletedVisits || r.deletedVisitors)
           log.info({ ...r }, 'retention applied')
       }
+      // The dashboard's overview reads finished days from their summaries: sum them ahead of it.
+      await summarizeRecentDays(db, Date.now() * 1000)
     } catch (err) {
       log.error({ err }, 'maintenance failed; will try again')
     }
   }
   const timer = setInterval(run, opts.everyMs ?? 3_600_000)
   timer.unref()
+  const first = setTimeout(() => void summarizeRecentDays(db, Date.now() * 1000).catch(() => {}), 10_000)
+  first.unref()
   const stats = async () => {
     try {
       if (await refreshSqliteStats(db)) log.info({}, 'refreshed SQLite planner statistics')
@@ -104,6 +107,7 @@ export function startMaintenance(
     run,
     stop: () => {
       clearInterval(timer)
+      clearTimeout(first)
       if (statsTimer) clearInterval(statsTimer)
     },
   }
@@ -174,6 +178,8 @@ export async function applyRetention(
   await db.deleteFrom('fingerprint_parts').where('last_seen_at', '<', cutoff).execute()
   await db.deleteFrom('visitor_claims').where('created_at', '<', cutoff).execute()
   report('fingerprints')
+  // Summaries of the days whose visits went, the cutoff's own day included, are summed again if read.
+  await forgetSummariesBefore(db, dayOf(cutoff) + 1)
   return result
 }
 

@@ -2,6 +2,7 @@ import type { Generated } from 'kysely'
 import type {
   BotAssessment,
   Components,
+  DaySummary,
   Identification,
   IpLocation,
   VisitorDetails,
@@ -128,6 +129,35 @@ export interface SealedKeysTable {
   created_at: number
 }
 
+export interface UsersTable {
+  id: string
+  email: string
+  /** scrypt$N$r$p$salt$hash (dashboard/passwords.ts). */
+  password_hash: string
+  role: 'admin' | 'viewer'
+  /** ms since the epoch. */
+  created_at: number
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the session cookie's value: a database copy cannot be replayed as a cookie. */
+  token_hash: string
+  user_id: string
+  csrf: string
+  /** ms since the epoch. */
+  created_at: number
+  last_seen_at: number
+}
+
+/** One app's UTC day of visits, summed once the day is over (store/summaries.ts). */
+export interface DailySummariesTable {
+  app_id: string
+  /** Days since the epoch (UTC). */
+  day: number
+  summary: Json<DaySummary>
+  computed_at: number
+}
+
 export interface Database {
   settings: SettingsTable
   apps: AppsTable
@@ -140,4 +170,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable
   sealed_keys: SealedKeysTable
   value_counts: ValueCountsTable
+  users: UsersTable
+  sessions: SessionsTable
+  daily_summaries: DailySummariesTable
 }
