@@ -1,6 +1,9 @@
 // Synthetic visits shaped like the pipeline's, for bench:dashboard and the dashboard's screenshots.
 import { randomBytes } from 'node:crypto'
+import { hashPassword } from '../packages/server/dist/dashboard/passwords.js'
 import type { Sightline } from '../packages/server/dist/server.js'
+import { createApp } from '../packages/server/dist/store/apps.js'
+import { insertUser } from '../packages/server/dist/store/users.js'
 
 const DAY_US = 86_400_000_000
 
@@ -167,4 +170,17 @@ export async function seed(sl: Sightline, appId: string, visits: number, days: n
     `  seeded ${visits.toLocaleString()} visits in ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
   )
   return heavy!
+}
+
+/** An app, and an admin who may sign in to the dashboard with this email and password. */
+export async function appWithOwner(sl: Sightline, name: string, email: string, password: string) {
+  const app = await createApp(sl.db.kysely, { name })
+  await insertUser(sl.db.kysely, {
+    id: `user_${name.toLowerCase()}`,
+    email,
+    passwordHash: await hashPassword(password),
+    role: 'admin',
+    createdAt: Date.now(),
+  })
+  return app
 }

@@ -10,12 +10,9 @@ import path from 'node:path'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { loadConfig } from '../packages/server/dist/config.js'
-import { hashPassword } from '../packages/server/dist/dashboard/passwords.js'
 import { createSightline } from '../packages/server/dist/server.js'
-import { createApp } from '../packages/server/dist/store/apps.js'
 import { summarizeRecentDays } from '../packages/server/dist/store/summaries.js'
-import { insertUser } from '../packages/server/dist/store/users.js'
-import { type Seeded, seed } from './dashboard-data.js'
+import { appWithOwner, type Seeded, seed } from './dashboard-data.js'
 
 const PG_BASE_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 const TARGET_MS = 300
@@ -168,14 +165,7 @@ async function runOne(kind: 'sqlite' | 'postgres', visits: number, o: Options): 
   })
   const sl = await createSightline(config, { logger: false, maintenance: false, webhooks: false })
   try {
-    const app = await createApp(sl.db.kysely, { name: 'Bench' })
-    await insertUser(sl.db.kysely, {
-      id: 'user_bench',
-      email: 'bench@example.com',
-      passwordHash: await hashPassword('bench password'),
-      role: 'admin',
-      createdAt: Date.now(),
-    })
+    const app = await appWithOwner(sl, 'Bench', 'bench@example.com', 'bench password')
     const seeded = await seed(sl, app.id, visits, o.days)
     // Planner statistics, as the server's upkeep (SQLite) or autovacuum (PostgreSQL) would have them.
     await sql`analyze`.execute(sl.db.kysely)

@@ -6,23 +6,12 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { chromium, type Page } from 'playwright-core'
 import { loadConfig } from '../packages/server/dist/config.js'
-import { hashPassword } from '../packages/server/dist/dashboard/passwords.js'
 import { createSightline } from '../packages/server/dist/server.js'
-import { createApp } from '../packages/server/dist/store/apps.js'
 import { summarizeRecentDays } from '../packages/server/dist/store/summaries.js'
-import { insertUser } from '../packages/server/dist/store/users.js'
-import { seed } from './dashboard-data.js'
-import { ROOT } from './lib.js'
+import { appWithOwner, seed } from './dashboard-data.js'
+import { CHROMIUM, CHROMIUM_ARGS, ROOT } from './lib.js'
 
 const OUT = path.join(ROOT, 'docs/screenshots')
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-]
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'sightline-shots-'))
 const sl = await createSightline(
@@ -33,18 +22,11 @@ const sl = await createSightline(
   },
 )
 const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ARGS,
+  executablePath: CHROMIUM,
+  args: CHROMIUM_ARGS,
 })
 try {
-  const app = await createApp(sl.db.kysely, { name: 'Shop' })
-  await insertUser(sl.db.kysely, {
-    id: 'user_owner',
-    email: 'owner@example.com',
-    passwordHash: await hashPassword('screenshots only'),
-    role: 'admin',
-    createdAt: Date.now(),
-  })
+  const app = await appWithOwner(sl, 'Shop', 'owner@example.com', 'screenshots only')
   await seed(sl, app.id, 20_000, 30)
   const url = await sl.app.listen({ port: 0, host: '127.0.0.1' })
   const shop = createServer((_req, res) =>

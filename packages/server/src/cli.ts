@@ -9,7 +9,14 @@ import { pino } from 'pino'
 import { printer, UsageError, withDb } from './cli/common.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { createSightline } from './server.js'
-import { type CreatedApp, createApp, listApps, rotateSecret, setAllowedOrigins } from './store/apps.js'
+import {
+  type CreatedApp,
+  createApp,
+  isOrigin,
+  listApps,
+  rotateSecret,
+  setAllowedOrigins,
+} from './store/apps.js'
 import { openDatabase } from './store/db.js'
 import { initDatabase, waitForDatabase } from './store/init.js'
 import type { Database } from './store/schema.js'
@@ -255,8 +262,7 @@ function parseOrigins(raw: string | undefined): string[] | null {
     .map((o) => o.trim())
     .filter(Boolean)
   for (const o of origins ?? []) {
-    if (!/^https?:\/\/[^/\s]+$/.test(o))
-      throw new UsageError(`--origins: ${o} is not an origin like https://shop.example`)
+    if (!isOrigin(o)) throw new UsageError(`--origins: ${o} is not an origin like https://shop.example`)
   }
   if (raw !== undefined && !origins?.length) throw new UsageError('--origins: no origin given')
   return origins ?? null

@@ -5,6 +5,7 @@ import {
   deleteUser,
   findUser,
   insertUser,
+  isEmail,
   listUsers,
   type Role,
   setPassword,
@@ -65,8 +66,7 @@ export async function run(argv: string[]): Promise<void> {
     if (positionals.length) throw new UsageError('users create takes no positional arguments')
     const email = values.email?.trim()
     if (!email) throw new UsageError('users create needs --email EMAIL')
-    if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 254)
-      throw new UsageError(`--email: ${email} is not an email address`)
+    if (!isEmail(email)) throw new UsageError(`--email: ${email} is not an email address`)
     const role = values.role
     if (role !== undefined && role !== 'admin' && role !== 'viewer')
       throw new UsageError('--role must be admin or viewer')

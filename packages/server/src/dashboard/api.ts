@@ -5,7 +5,15 @@ import { loadEvent, toV3Event, toV4Event } from '../events/index.js'
 import { HttpError } from '../http/errors.js'
 import { countryName, rawVisit, topCounts, toVisitorRow, toVisitSummary } from '../mappers/dashboard.js'
 import { isoOf } from '../mappers/dates.js'
-import { appExists, createApp, listApps, renameApp, rotateSecret, setAllowedOrigins } from '../store/apps.js'
+import {
+  appExists,
+  createApp,
+  isOrigin,
+  listApps,
+  renameApp,
+  rotateSecret,
+  setAllowedOrigins,
+} from '../store/apps.js'
 import { deleteVisitorData } from '../store/deletion.js'
 import {
   type BotFilter,
@@ -27,10 +35,11 @@ import {
   deleteUserSessions,
   findUser,
   insertUser,
+  isEmail,
   listUsers,
   setPassword,
 } from '../store/users.js'
-import { findVisit, visitorSeen } from '../store/visits.js'
+import { visitorSeen } from '../store/visits.js'
 import {
   createWebhook,
   listDeliveries,
@@ -64,11 +73,10 @@ function dayNumber(s: string | undefined, name: string): number | undefined {
 }
 const dayText = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10)
 
-const ORIGIN = /^https?:\/\/[^/\s]+$/
 function origins(v: unknown): string[] | null {
   if (v === null) return null
   const list = (v as string[]).map((o) => o.trim()).filter(Boolean)
-  for (const o of list) if (!ORIGIN.test(o)) throw bad(`${o} is not an origin like https://shop.example`)
+  for (const o of list) if (!isOrigin(o)) throw bad(`${o} is not an origin like https://shop.example`)
   return list
 }
 
@@ -289,9 +297,9 @@ export async function dashboardApi(app: FastifyInstance, opts: { db: Kysely<Data
     { schema: { params: params('appId', 'requestId') } },
     async (req) => {
       const appId = await appOf(req)
-      const row = await findVisit(db, appId, req.params.requestId)
-      const event = row && (await loadEvent(db, appId, req.params.requestId))
-      if (!row || !event) throw notFound('visit')
+      const event = await loadEvent(db, appId, req.params.requestId)
+      if (!event) throw notFound('visit')
+      const { row } = event
       const raw = rawVisit(row)
       return {
         visitorId: row.visitor_id,
@@ -519,7 +527,7 @@ export async function dashboardApi(app: FastifyInstance, opts: { db: Kysely<Data
     },
     async (req, reply) => {
       const email = req.body.email.trim()
-      if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw bad(`${email} is not an email address`)
+      if (!isEmail(email)) throw bad(`${email} is not an email address`)
       const problem = passwordProblem(req.body.password)
       if (problem) throw bad(problem)
       const user = await insertUser(db, {

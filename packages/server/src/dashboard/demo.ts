@@ -7,6 +7,7 @@ import type { TokenCheck } from '../identify/token.js'
 import { V1History } from '../schemas/v1.js'
 import type { Database } from '../store/schema.js'
 import { findVisit } from '../store/visits.js'
+import { esc } from './html.js'
 
 export interface DemoOptions {
   db: Kysely<Database>
@@ -19,8 +20,6 @@ export interface DemoOptions {
 
 /** The page asks for its history right after identifying; an older identification reads nothing. */
 const HISTORY_WINDOW_MS = 10 * 60_000
-
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 export function demoPage(publicKey: string, agentPath: string): string {
   return `<!doctype html>

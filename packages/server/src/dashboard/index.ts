@@ -17,6 +17,7 @@ import {
   sameSecret,
   setCookie,
 } from './auth.js'
+import { esc } from './html.js'
 import { signInPage } from './sign-in.js'
 
 export interface DashboardOptions {
@@ -41,8 +42,6 @@ function loadManifest(): Manifest | null {
     return null
   }
 }
-
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 const CSP = [
   "default-src 'self'",

@@ -1,4 +1,4 @@
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+import { esc } from './html.js'
 
 /** The sign-in page: plain HTML, works without JavaScript. */
 export function signInPage(f: {

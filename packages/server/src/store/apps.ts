@@ -22,6 +22,9 @@ export interface CreatedApp {
   secretKey: string
 }
 
+/** An origin as the browser sends it: scheme and host (and port), no path. */
+export const isOrigin = (s: string) => /^https?:\/\/[^/\s]+$/.test(s)
+
 export const hashSecret = (key: string): string => createHash('sha256').update(key).digest('hex')
 
 function toApp(row: AppsTable): App {

@@ -20,6 +20,9 @@ const toUser = (r: Pick<UsersTable, 'id' | 'email' | 'role' | 'created_at'>): Us
 /** Emails are compared without case: one person, one account. */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase()
 
+/** Something@somewhere, at most 254 characters: enough to catch a typo, not a full RFC 5322 parser. */
+export const isEmail = (email: string) => email.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(email)
+
 export async function insertUser(
   db: Kysely<Database>,
   user: { id: string; email: string; passwordHash: string; role: Role; createdAt: number },
