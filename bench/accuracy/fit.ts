@@ -1,48 +1,185 @@
-// Fits the link model's coefficients (packages/server/src/identify/links.ts) by maximum likelihood:
-// a conditional logit with a "none of them" option, as linkProbabilities() computes it.
-import { LINK_FEATURES, type LinkFeature } from '../../packages/server/src/identify/links.js'
-import type { FitCase } from './harness.js'
+// Fits the link models (packages/server/src/identify/links.ts) by maximum likelihood: LINK_MODEL, a
+// logistic regression of "this candidate is this browser" over every candidate of every storage-less
+// visit; NEW_MODEL, a logistic regression of "this browser is new" over the visits answered as new.
+// Each is a linear score, then a spline of the score fitted the same way (its calibration).
+import {
+  LINK_FEATURES,
+  type LinkFeature,
+  type LinkModels,
+  type LogisticModel,
+  linkProbabilities,
+  MAX_LINKS,
+  NEW_FEATURES,
+  type NewContext,
+  type NewFeature,
+  newFeatures,
+  newProbability,
+  SCORE_KNOTS,
+} from '../../packages/server/src/identify/links.js'
+import { type Reliability, ReliabilityTable } from './harness.js'
 
-export function fitLinkModel(cases: FitCase[], epochs = 400): Record<LinkFeature, number> {
-  const K = LINK_FEATURES.length
-  const data = cases
-    .filter((c) => c.features.length)
-    .map((c) => ({
-      x: c.features.map((f) => Float64Array.from(LINK_FEATURES, (k) => f[k] ?? 0)),
-      right: c.right,
-    }))
+/** Candidate features of one storage-less visit of ours, and which candidates were its browser. */
+export interface FitCase {
+  features: Record<string, number>[]
+  /** Per candidate: its id was first given to this browser (a browser split over several ids has several). */
+  rights: boolean[]
+  /** What the new-visitor probability uses besides the candidates (identify/links.ts NewContext). */
+  context: NewContext
+  /** The strict engine answered with a new visitor. */
+  decidedNew: boolean
+  /** The browser had visited before (the truth). */
+  seenBefore: boolean
+  browser: number
+}
+
+/** Newton–Raphson on the log-likelihood of a logistic regression, with a small ridge (a prior N(0, 1/ridge)). */
+export function fitLogistic(x: Float64Array[], y: boolean[], ridge = 1, iterations = 50): Float64Array {
+  const K = x[0]?.length ?? 0
   const w = new Float64Array(K)
-  w[0] = -2
-  const m = new Float64Array(K)
-  const v = new Float64Array(K)
-  const lr = 0.05
-  for (let t = 1; t <= epochs; t++) {
+  for (let it = 0; it < iterations; it++) {
     const g = new Float64Array(K)
-    for (const { x, right } of data) {
-      const s = x.map((xi) => xi.reduce((a, xk, k) => a + xk * w[k]!, 0))
-      const max = Math.max(0, ...s)
-      const e = s.map((si) => Math.exp(si - max))
-      const z = Math.exp(-max) + e.reduce((a, b) => a + b, 0)
-      for (let j = 0; j < x.length; j++) {
-        const pj = e[j]! / z
-        for (let k = 0; k < K; k++) g[k]! -= pj * x[j]![k]!
+    const h = Array.from({ length: K }, () => new Float64Array(K))
+    for (let i = 0; i < x.length; i++) {
+      const xi = x[i]!
+      let s = 0
+      for (let k = 0; k < K; k++) s += xi[k]! * w[k]!
+      const p = 1 / (1 + Math.exp(-s))
+      const r = (y[i] ? 1 : 0) - p
+      const v = p * (1 - p)
+      for (let a = 0; a < K; a++) {
+        g[a]! += r * xi[a]!
+        if (xi[a] === 0) continue
+        for (let b = a; b < K; b++) h[a]![b]! += v * xi[a]! * xi[b]!
       }
-      if (right >= 0) for (let k = 0; k < K; k++) g[k]! += x[right]![k]!
     }
-    // Adam on the mean gradient, with a little L2.
+    for (let a = 0; a < K; a++) {
+      g[a]! -= ridge * w[a]!
+      h[a]![a]! += ridge
+      for (let b = 0; b < a; b++) h[a]![b] = h[b]![a]!
+    }
+    const step = solve(h, g)
+    let max = 0
     for (let k = 0; k < K; k++) {
-      const gk = g[k]! / data.length - 1e-4 * w[k]!
-      m[k] = 0.9 * m[k]! + 0.1 * gk
-      v[k] = 0.999 * v[k]! + 0.001 * gk * gk
-      const mh = m[k]! / (1 - 0.9 ** t)
-      const vh = v[k]! / (1 - 0.999 ** t)
-      w[k]! += (lr * mh) / (Math.sqrt(vh) + 1e-8)
+      w[k]! += step[k]!
+      max = Math.max(max, Math.abs(step[k]!))
+    }
+    if (max < 1e-7) break
+  }
+  return w
+}
+
+/** Gaussian elimination with partial pivoting (A is small and positive definite). */
+function solve(a: Float64Array[], b: Float64Array): Float64Array {
+  const n = b.length
+  const m = a.map((r, i) => Float64Array.from([...r, b[i]!]))
+  for (let c = 0; c < n; c++) {
+    let p = c
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r
+    ;[m[c], m[p]] = [m[p]!, m[c]!]
+    const d = m[c]![c]! || 1e-12
+    for (let r = c + 1; r < n; r++) {
+      const f = m[r]![c]! / d
+      if (f) for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!
     }
   }
-  return Object.fromEntries(LINK_FEATURES.map((k, i) => [k, Math.round(w[i]! * 1000) / 1000])) as Record<
-    LinkFeature,
-    number
-  >
+  const out = new Float64Array(n)
+  for (let r = n - 1; r >= 0; r--) {
+    let s = m[r]![n]!
+    for (let k = r + 1; k < n; k++) s -= m[r]![k]! * out[k]!
+    out[r] = s / (m[r]![r]! || 1e-12)
+  }
+  return out
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000
+
+/**
+ * A LogisticModel: the linear score first, then the spline of the score that calibrates it, on the
+ * rows `served(scores)` keeps (default: all).
+ */
+export function fitModel<K extends string>(
+  keys: readonly K[],
+  rows: { f: Record<K, number>; y: boolean }[],
+  served: (scores: number[]) => boolean[] = (s) => s.map(() => true),
+): LogisticModel<K> {
+  const x = rows.map((r) => Float64Array.from(keys, (k) => r.f[k] ?? 0))
+  const y = rows.map((r) => r.y)
+  const w = fitLogistic(x, y)
+  const weights = Object.fromEntries(keys.map((k, i) => [k, round(w[i]!)])) as Record<K, number>
+  const spline = (s: number) => Float64Array.from([1, s, ...SCORE_KNOTS.map((k) => Math.max(0, s - k))])
+  const scores = x.map((xi) => keys.reduce((a, k, i) => a + xi[i]! * weights[k], 0))
+  const keep = served(scores)
+  const c = fitLogistic(
+    scores.filter((_, i) => keep[i]).map(spline),
+    y.filter((_, i) => keep[i]),
+  )
+  return { weights, calibration: Array.from(c, round) }
+}
+
+/**
+ * The score is fitted on every candidate; its calibration on the MAX_LINKS best of each visit, the
+ * ones the engine serves (the best of many is chosen partly for luck, so it is right less often than
+ * its score alone says).
+ */
+export function fitLinkModel(cases: FitCase[]): LogisticModel<LinkFeature> {
+  const rows = cases.flatMap((c) =>
+    c.features.map((f, i) => ({ f: f as Record<LinkFeature, number>, y: c.rights[i] === true })),
+  )
+  return fitModel(LINK_FEATURES, rows, (scores) => {
+    const keep: boolean[] = []
+    let at = 0
+    for (const c of cases) {
+      const s = scores.slice(at, at + c.features.length)
+      const order = s.map((_, i) => i).sort((a, b) => s[b]! - s[a]!)
+      const top = new Set(order.slice(0, MAX_LINKS))
+      for (let i = 0; i < s.length; i++) keep.push(top.has(i))
+      at += c.features.length
+    }
+    return keep
+  })
+}
+
+const linkP = (c: FitCase, link: LinkModels['link']) =>
+  linkProbabilities(
+    c.features.map((f) => f as Record<LinkFeature, number>),
+    link,
+  )
+
+const freshFeatures = (c: FitCase, link: LinkModels['link']) =>
+  newFeatures(
+    linkP(c, link).map((p, i) => ({ p, exact: c.features[i]!.exact === 1 })),
+    c.context,
+  )
+
+/** NEW_MODEL on the visits answered as new, given the link model's probabilities of their candidates. */
+export function fitNewModel(cases: FitCase[], link: LinkModels['link']): LogisticModel<NewFeature> {
+  return fitModel(
+    NEW_FEATURES,
+    cases.filter((c) => c.decidedNew).map((c) => ({ f: freshFeatures(c, link), y: !c.seenBefore })),
+  )
+}
+
+/**
+ * Reliability of the models on these visits: the served candidates' probabilities (the MAX_LINKS best
+ * of each visit, as bench:accuracy scores them) and the new-visitor probability of the visits answered
+ * as new.
+ */
+export function fitReliability(
+  cases: FitCase[],
+  models: LinkModels,
+): { links: Reliability; fresh: Reliability } {
+  const links = new ReliabilityTable()
+  const fresh = new ReliabilityTable()
+  for (const c of cases) {
+    const p = linkP(c, models.link)
+    const top = p
+      .map((_, i) => i)
+      .sort((a, b) => p[b]! - p[a]!)
+      .slice(0, MAX_LINKS)
+    for (const i of top) links.add(p[i]!, c.rights[i] === true)
+    if (c.decidedNew) fresh.add(newProbability(freshFeatures(c, models.link), models.fresh), !c.seenBefore)
+  }
+  return { links: links.result(), fresh: fresh.result() }
 }
 
 /**
@@ -51,22 +188,18 @@ export function fitLinkModel(cases: FitCase[], epochs = 400): Record<LinkFeature
  * with this exact fingerprint, at probability ≥ t: how many it would link rightly, wrongly, and how
  * many browsers the wrong ones touch.
  */
-export function acceptTable(cases: FitCase[], model: Record<LinkFeature, number>, ts: number[]) {
+export function acceptTable(cases: FitCase[], link: LinkModels['link'], ts: number[]) {
   const rows = ts.map((t) => ({ t, right: 0, wrong: 0, browsers: new Set<number>() }))
   for (const c of cases) {
     if (!c.decidedNew || c.features.length === 0) continue
-    const s = c.features.map((f) => LINK_FEATURES.reduce((a, k) => a + (f[k] ?? 0) * model[k], 0))
-    const max = Math.max(0, ...s)
-    const e = s.map((x) => Math.exp(x - max))
-    const z = Math.exp(-max) + e.reduce((a, b) => a + b, 0)
+    const p = linkP(c, link)
     let best = 0
-    for (let i = 1; i < e.length; i++) if (e[i]! > e[best]!) best = i
+    for (let i = 1; i < p.length; i++) if (p[i]! > p[best]!) best = i
     const f = c.features[best]!
     if (f.exact !== 1 || f.logExactHolders !== 0) continue
-    const p = e[best]! / z
     for (const r of rows)
-      if (p >= r.t) {
-        if (best === c.right) r.right++
+      if (p[best]! >= r.t) {
+        if (c.rights[best]) r.right++
         else {
           r.wrong++
           r.browsers.add(c.browser)
@@ -74,26 +207,4 @@ export function acceptTable(cases: FitCase[], model: Record<LinkFeature, number>
       }
   }
   return rows.map((r) => ({ t: r.t, right: r.right, wrong: r.wrong, browsersWronglyLinked: r.browsers.size }))
-}
-
-/**
- * Of the storage-less visits answered with a new visitor where no candidate was the browser: the share
- * whose browser had never been seen, with candidates and without any. What "none of the candidates"
- * is worth as the probability that a new visitor is new.
- */
-export function newIsNew(cases: FitCase[]) {
-  const w = { n: 0, fresh: 0 }
-  const wo = { n: 0, fresh: 0 }
-  for (const c of cases) {
-    if (!c.decidedNew || c.right >= 0) continue
-    const x = c.features.length ? w : wo
-    x.n++
-    if (!c.seenBefore) x.fresh++
-  }
-  return {
-    withCandidates: w.fresh / Math.max(1, w.n),
-    n: w.n,
-    withoutCandidates: wo.fresh / Math.max(1, wo.n),
-    n0: wo.n,
-  }
 }

@@ -5,6 +5,7 @@ import { STABLE_COMPONENTS } from '../../packages/agent/src/stable.js'
 import { computeFingerprint } from '../../packages/server/src/identify/fingerprint.js'
 import type { AccuracyConfig } from './config.js'
 import { type Simulation, simulate } from './evolution.js'
+import type { FitCase } from './fit.js'
 import { buildPopulation, type Population, sampleRaw } from './population.js'
 import { DAY } from './rng.js'
 import type { Components, EventType, Identifier, SimVisit } from './types.js'
@@ -105,17 +106,6 @@ export class ReliabilityTable {
       n: this.total,
     }
   }
-}
-
-/** Candidate features of one storage-less visit of ours, and which candidate (if any) was its browser. */
-export interface FitCase {
-  features: Record<string, number>[]
-  right: number
-  /** The strict engine answered with a new visitor. */
-  decidedNew: boolean
-  /** The browser had visited before (the truth). */
-  seenBefore: boolean
-  browser: number
 }
 
 export interface AccuracyResult {
@@ -326,7 +316,9 @@ export async function runAccuracy(
           fit.push({
             seenBefore: seenBrowser[b] === 1,
             features: r.features.map((f) => f.features),
-            right: r.features.findIndex((f) => owners.get(f.visitorId) === b),
+            rights: r.features.map((f) => owners.get(f.visitorId) === b),
+
+            context: r.context ?? { mobile: false, logRecognised: 0 },
             decidedNew: owner === undefined,
             browser: b,
           })

@@ -4,7 +4,7 @@
 import type { GeoResolver, GeoResult } from '../../packages/server/src/enrich/geo.js'
 import { enrichVisit } from '../../packages/server/src/enrich/visit.js'
 import { assess, LINK_ACCEPT, settle } from '../../packages/server/src/identify/identify.js'
-import { LINK_MODEL, type LinkFeature } from '../../packages/server/src/identify/links.js'
+import { LINK_MODELS, type LinkModels } from '../../packages/server/src/identify/links.js'
 import { MemoryIdentityStore } from '../../packages/server/src/identify/memory-store.js'
 import { issueToken, verifyToken } from '../../packages/server/src/identify/token.js'
 import type { Identifier, SimVisit } from './types.js'
@@ -47,7 +47,7 @@ const SECRET = 'bench-accuracy-token-secret'
 export interface OursOptions {
   name?: string
   /** Link-model coefficients to use instead of the shipped ones (fitting). */
-  model?: Readonly<Record<LinkFeature, number>>
+  models?: LinkModels
   /** LINK_ACCEPT to use instead of the shipped one (tuning). */
   accept?: number
 }
@@ -78,7 +78,7 @@ export function createOurs(opts: OursOptions = {}): Identifier & { store: Memory
           os: e.details.os,
           ts,
         },
-        opts.model ?? LINK_MODEL,
+        opts.models ?? LINK_MODELS,
         opts.accept ?? LINK_ACCEPT,
       )
       const s = await settle(store, APP, a, newId, ts)
@@ -89,6 +89,7 @@ export function createOurs(opts: OursOptions = {}): Identifier & { store: Memory
         path: a.decision.path,
         candidates: a.links,
         features: a.scored,
+        context: a.context,
       }
     },
   }

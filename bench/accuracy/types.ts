@@ -59,6 +59,8 @@ export interface Answer {
   candidates?: LinkAnswer[]
   /** Every candidate with the link model's features, for fitting (ours only). */
   features?: { visitorId: string; features: Record<string, number> }[]
+  /** What the new-visitor probability used besides the candidates, for fitting (ours only). */
+  context?: { mobile: boolean; logRecognised: number } | null
 }
 
 /** An identification method under test (ours, or a baseline). */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { canonicalJson } from './fingerprint.js'
+import type { ValueCounts } from './port.js'
 import type { Profile } from './profile.js'
 
 /**
@@ -28,4 +29,21 @@ export function newKeys(cur: Profile, prev: Profile | null | undefined): string[
   if (!prev) return keys
   const had = new Set(profileKeys(prev))
   return keys.filter((k) => !had.has(k))
+}
+
+/**
+ * Answer counters kept in the same table: the app's visits that came without a valid stored
+ * identifier, and those of them the engine matched to an earlier visitor. Their ratio is the app's
+ * base rate, which the link models need: how often its browsers come back without storage differs
+ * from site to site.
+ */
+export const STORAGELESS_KEY = '*storageless'
+export const RECOGNISED_KEY = '*recognised'
+export const COUNTER_KEYS = [STORAGELESS_KEY, RECOGNISED_KEY] as const
+
+/** log((recognised + 1) / (unrecognised + 1)) of the app's storage-less visits. */
+export function recognisedLogOdds(counts: ValueCounts): number {
+  const all = counts.counts.get(STORAGELESS_KEY) ?? 0
+  const recognised = Math.min(all, counts.counts.get(RECOGNISED_KEY) ?? 0)
+  return Math.log((recognised + 1) / (all - recognised + 1))
 }

@@ -2,10 +2,12 @@ import { STABLE_COMPONENTS } from '@sightline/agent/stable'
 import { compare } from './compare.js'
 import { type Candidate, type Decision, decide } from './engine.js'
 import { type Components, computeFingerprint } from './fingerprint.js'
-import { newKeys, profileKeys } from './frequency.js'
+import { COUNTER_KEYS, newKeys, profileKeys, RECOGNISED_KEY, STORAGELESS_KEY } from './frequency.js'
 import {
-  LINK_MODEL,
+  LINK_MODELS,
   type LinkFeature,
+  type LinkModels,
+  type NewContext,
   type ProbableLink,
   probableLinks,
   type ScoredCandidate,
@@ -19,10 +21,11 @@ import { trustStoredId } from './trust.js'
  * A storage-less visit whose exact fingerprint one earlier visitor showed, from another network, joins
  * that visitor when the link model gives it at least this probability: what the engine cannot
  * match by rule (an identical device may be behind it) it matches when the app's own frequencies say
- * the fingerprint is rare enough. On the tuning seeds (1-3) no such link reached 0.7, and at 0.5 a
- * quarter of them were wrong (104 of 401): this stays a safety margin, not a source of matches.
+ * the fingerprint is rare enough. On the six tuning populations (`--fit` prints the table), such links
+ * at ≥ 0.9 were wrong 58 times in 466, at ≥ 0.95 8 in 113, at ≥ 0.97 once in 63: a wrong link merges two
+ * browsers for good, so only the last is safe enough.
  */
-export const LINK_ACCEPT = 0.9
+export const LINK_ACCEPT = 0.97
 
 /** What the server knows of a visit before identifying it (enrichment done: ASN and country of its IP). */
 export interface VisitFacts {
@@ -53,28 +56,18 @@ export interface Assessment {
   confidence: number
   /** Every candidate the links were chosen from, with the model's features (for bench:accuracy's fit). */
   scored: { visitorId: string; features: Record<LinkFeature, number> }[]
+  /** Without a valid stored identifier: what the new-visitor probability used besides the candidates. */
+  context: NewContext | null
 }
-
-/**
- * Of storage-less visits answered with a new visitor where no candidate was the browser, the share
- * whose browser really was new (the rest came back unrecognised), with candidates and without any.
- * Measured by `npm run bench:accuracy -- --fit` on seeds 1-3.
- */
-export const NEW_IS_NEW = { withCandidates: 1, withoutCandidates: 1 }
 
 /**
  * `confidence.score`: the probability that the answer names the right visitor. A valid stored
  * identifier is trusted (engine.ts decides when it is); a fingerprint or fuzzy match is as probable
- * as its link; a new visitor, as probable as none of the candidates being this browser and the
- * browser not being one that came back unrecognised.
+ * as its link; a new visitor, as probable as the browser being new to the app (links.ts NEW_MODEL).
  */
-function answerConfidence(d: Decision, links: ProbableLink[], none: number): number {
+function answerConfidence(d: Decision, links: ProbableLink[], fresh: number): number {
   if (d.path === 'storedId') return d.confidence
-  if (d.visitorId === null)
-    return (
-      Math.round(none * (links.length ? NEW_IS_NEW.withCandidates : NEW_IS_NEW.withoutCandidates) * 1000) /
-      1000
-    )
+  if (d.visitorId === null) return Math.round(fresh * 1000) / 1000
   return links.find((l) => l.visitorId === d.visitorId)?.probability ?? d.confidence
 }
 
@@ -82,7 +75,7 @@ function answerConfidence(d: Decision, links: ProbableLink[], none: number): num
 export async function assess(
   store: IdentityReads,
   f: VisitFacts,
-  model: Readonly<Record<LinkFeature, number>> = LINK_MODEL,
+  models: LinkModels = LINK_MODELS,
   accept = LINK_ACCEPT,
 ): Promise<Assessment> {
   const fingerprint = computeFingerprint(f.components, STABLE_COMPONENTS)
@@ -113,7 +106,7 @@ export async function assess(
     ? [[], null]
     : await Promise.all([
         store.similarCandidates(f.appId, profile.parts),
-        store.valueCounts(f.appId, profileKeys(profile)),
+        store.valueCounts(f.appId, [...profileKeys(profile), ...COUNTER_KEYS]),
       ])
   evidence.similar = similar
   let decision = decide(evidence)
@@ -124,8 +117,9 @@ export async function assess(
         ? tokenProfile
         : [...exact, ...similar].find((c) => c.visitorId === decision.visitorId)?.profile
   let links: ProbableLink[] = []
-  let none = 1
+  let fresh = 1
   let features: Assessment['scored'] = []
+  let context: NewContext | null = null
   if (decision.path !== 'storedId' && counts) {
     const scored: ScoredCandidate[] = []
     const seen = new Set<string>()
@@ -142,7 +136,7 @@ export async function assess(
         exact: exactIds.has(c.visitorId),
       })
     }
-    ;({ links, none, features } = probableLinks(scored, profile, counts, exact.length, model))
+    ;({ links, fresh, features, context } = probableLinks(scored, profile, counts, exact.length, models))
     const best = links[0]
     const only = exact.length === 1 ? exact[0] : undefined
     if (
@@ -171,8 +165,9 @@ export async function assess(
     decision,
     previous,
     links,
-    confidence: answerConfidence(decision, links, none),
+    confidence: answerConfidence(decision, links, fresh),
     scored: features,
+    context,
   }
 }
 
@@ -213,6 +208,8 @@ export async function settle(
   const joined = id !== fresh
   await store.remember(appId, id, profile, prev, ts)
   const keys = prev ? changedKeys(profile, prev) : profileKeys(profile)
+  // The app's base rate (frequency.ts): storage-less visits, and those that found an earlier visitor.
+  if (a.context) keys.push(STORAGELESS_KEY, ...(prev ? [RECOGNISED_KEY] : []))
   if (keys.length) await store.countValues(appId, keys, !prev, ts)
   return { visitorId: id, joined, restarted: restarted && !joined }
 }

@@ -1,6 +1,6 @@
 import type { Candidate } from '../schemas/stored.js'
 import type { Comparison } from './compare.js'
-import { valueKey } from './frequency.js'
+import { recognisedLogOdds, valueKey } from './frequency.js'
 import type { ValueCounts } from './port.js'
 import type { Profile } from './profile.js'
 
@@ -14,7 +14,8 @@ export const MAX_LINKS = 3
  * What the probability of a link is computed from. An anonymity-set estimate (Eckersley 2010;
  * Gómez-Boix et al. 2018): the app's visitors expected to share the matched values, from the app's own
  * frequencies; the network; coherence of country, time zone and languages; time since last seen; the
- * device class (phones are far less unique than desktops).
+ * device class (phones are far less unique than desktops); how many candidates compete; and the app's
+ * own base rate (the log-odds that a storage-less visit of this app is recognised, see frequency.ts).
  */
 export const LINK_FEATURES = [
   'bias',
@@ -29,30 +30,48 @@ export const LINK_FEATURES = [
   'zoneAndLanguagesKept',
   'logDays',
   'mobile',
+  'logCandidates',
+  'logRecognised',
 ] as const
 export type LinkFeature = (typeof LINK_FEATURES)[number]
 
 /**
- * Coefficients of the conditional logit below, fitted by
- * `npm run bench:accuracy -- --config bench/accuracy/small-config.json --seeds 1,2,3 --fit`
- * (18,106 storage-less visits with candidates); reported on seeds 11-15 (docs/accuracy.md).
+ * A logistic model: a linear score of named features, then a linear spline of the score that
+ * calibrates it: log-odds = c0 + c1·s + Σ_k c(k+2)·max(0, s − SCORE_KNOTS[k]).
  */
-export const LINK_MODEL: Readonly<Record<LinkFeature, number>> = {
-  bias: -4.427,
-  exact: 2.247,
-  similarity: -1.504,
-  logAnonymity: -1.403,
-  logExactHolders: -0.534,
-  sameIp: 5.682,
-  samePrefix: 1.688,
-  sameAsn: 1.589,
-  sameCountry: 0.484,
-  zoneAndLanguagesKept: 1.329,
-  logDays: 0.222,
-  mobile: -0.795,
+export interface LogisticModel<K extends string> {
+  weights: Readonly<Record<K, number>>
+  calibration: readonly number[]
+}
+export const SCORE_KNOTS = [-4, -2, 0, 2] as const
+
+/**
+ * Fitted by `npm run bench:accuracy -- --fit-from …` on six simulated populations of other seeds and
+ * rates than the ones reported (docs/accuracy.md): every candidate of every storage-less visit, right
+ * when its visitor was first given to this browser.
+ */
+export const LINK_MODEL: LogisticModel<LinkFeature> = {
+  weights: {
+    bias: -14.826,
+    exact: 2.36,
+    similarity: 11.797,
+    logAnonymity: -2.897,
+    logExactHolders: -1.079,
+    sameIp: 8.638,
+    samePrefix: 7.291,
+    sameAsn: 3.271,
+    sameCountry: -2.146,
+    zoneAndLanguagesKept: 0.745,
+    logDays: 0.809,
+    mobile: 0.684,
+    logCandidates: -0.507,
+    logRecognised: 0.749,
+  },
+  calibration: [1.438, 1.213, -0.711, 0.602, -0.022, -0.538],
 }
 
-const isMobile = (p: Profile) => p.os === 'iOS' || p.os === 'Android'
+/** A phone or tablet: identical devices are common. */
+export const isMobile = (p: Profile) => p.os === 'iOS' || p.os === 'Android'
 
 /**
  * Visitors expected to show every value `c` matched, the candidate included: visitors × Π share of
@@ -80,6 +99,7 @@ export function linkFeatures(
   cur: Profile,
   counts: ValueCounts,
   exactHolders: number,
+  candidates = 1,
 ): Record<LinkFeature, number> {
   const a = c.profile.network
   const b = cur.network
@@ -98,26 +118,102 @@ export function linkFeatures(
     zoneAndLanguagesKept: matched.includes('intl') && matched.includes('languages') ? 1 : 0,
     logDays: Math.log1p(days),
     mobile: isMobile(cur) ? 1 : 0,
+    logCandidates: Math.log(Math.max(1, candidates)),
+    logRecognised: recognisedLogOdds(counts),
   }
 }
 
-const dot = (f: Record<LinkFeature, number>, w: Readonly<Record<LinkFeature, number>>) =>
-  LINK_FEATURES.reduce((s, k) => s + f[k] * w[k], 0)
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x))
+
+export function modelProbability<K extends string>(
+  keys: readonly K[],
+  f: Record<K, number>,
+  m: LogisticModel<K>,
+): number {
+  const s = keys.reduce((a, k) => a + f[k] * m.weights[k], 0)
+  const c = m.calibration
+  let x = (c[0] ?? 0) + (c[1] ?? 1) * s
+  SCORE_KNOTS.forEach((k, i) => {
+    x += (c[i + 2] ?? 0) * Math.max(0, s - k)
+  })
+  return sigmoid(x)
+}
 
 /**
- * Conditional logit with a "none of them" option: at most one candidate is this browser, so
- * P(i) = e^{s_i} / (1 + Σ_j e^{s_j}) and 1 − Σ P(i) is the probability that none is.
+ * Each candidate's own probability of being this browser: a browser the engine split over several
+ * visitors makes several candidates right at once, so they do not compete for one share.
  */
 export function linkProbabilities(
   features: Record<LinkFeature, number>[],
-  model: Readonly<Record<LinkFeature, number>> = LINK_MODEL,
+  model: LogisticModel<LinkFeature> = LINK_MODEL,
 ): number[] {
-  const s = features.map((f) => dot(f, model))
-  const max = Math.max(0, ...s)
-  const e = s.map((x) => Math.exp(x - max))
-  const z = Math.exp(-max) + e.reduce((a, b) => a + b, 0)
-  return e.map((x) => x / z)
+  return features.map((f) => modelProbability(LINK_FEATURES, f, model))
 }
+
+/**
+ * What the probability that a storage-less browser is new to the app is computed from: its
+ * candidates' link probabilities (all of them), the device class, and the app's base rate. Browsers
+ * that came back unrecognised are why "none of the candidates" is not yet "new".
+ */
+export const NEW_FEATURES = [
+  'bias',
+  'logNone',
+  'withCandidates',
+  'logCandidates',
+  'maxLink',
+  'anyExact',
+  'mobile',
+  'logRecognised',
+] as const
+export type NewFeature = (typeof NEW_FEATURES)[number]
+
+/** Fitted with LINK_MODEL, over the storage-less visits the strict engine answered as new. */
+export const NEW_MODEL: LogisticModel<NewFeature> = {
+  weights: {
+    bias: 1.676,
+    logNone: 0.117,
+    withCandidates: -2.647,
+    logCandidates: -0.116,
+    maxLink: -1.328,
+    anyExact: -0.935,
+    mobile: -0.66,
+    logRecognised: -1.087,
+  },
+  calibration: [0.122, 0.921, -0.038, -0.308, 0.729, 1.145],
+}
+
+/** What a new-visitor probability needs besides the candidates. */
+export interface NewContext {
+  mobile: boolean
+  /** recognisedLogOdds() of the app. */
+  logRecognised: number
+}
+
+/** `links`: every candidate's probability and whether its fingerprint is exactly this one. */
+export function newFeatures(
+  links: readonly { p: number; exact: boolean }[],
+  ctx: NewContext,
+): Record<NewFeature, number> {
+  return {
+    bias: 1,
+    logNone: links.reduce((s, l) => s + Math.log(Math.max(1e-6, 1 - l.p)), 0),
+    withCandidates: links.length ? 1 : 0,
+    logCandidates: Math.log1p(links.length),
+    maxLink: links.reduce((m, l) => Math.max(m, l.p), 0),
+    anyExact: links.some((l) => l.exact) ? 1 : 0,
+    mobile: ctx.mobile ? 1 : 0,
+    logRecognised: ctx.logRecognised,
+  }
+}
+
+export const newProbability = (f: Record<NewFeature, number>, model: LogisticModel<NewFeature> = NEW_MODEL) =>
+  modelProbability(NEW_FEATURES, f, model)
+
+export interface LinkModels {
+  link: LogisticModel<LinkFeature>
+  fresh: LogisticModel<NewFeature>
+}
+export const LINK_MODELS: LinkModels = { link: LINK_MODEL, fresh: NEW_MODEL }
 
 function reasonsOf(c: ScoredCandidate, f: Record<LinkFeature, number>, exactHolders: number): string[] {
   const r: string[] = []
@@ -144,27 +240,42 @@ function reasonsOf(c: ScoredCandidate, f: Record<LinkFeature, number>, exactHold
   return r
 }
 
-/** Up to MAX_LINKS candidates with their probabilities, most probable first; and P(none of them). */
+/**
+ * Up to MAX_LINKS candidates with their probabilities, most probable first; and the probability that
+ * the browser is new to the app.
+ */
 export function probableLinks(
   scored: ScoredCandidate[],
   cur: Profile,
   counts: ValueCounts,
   exactHolders: number,
-  model: Readonly<Record<LinkFeature, number>> = LINK_MODEL,
+  models: LinkModels = LINK_MODELS,
 ): {
   links: ProbableLink[]
-  none: number
+  fresh: number
   features: { visitorId: string; features: Record<LinkFeature, number> }[]
+  context: NewContext
 } {
-  if (scored.length === 0) return { links: [], none: 1, features: [] }
-  const feats = scored.map((c) => linkFeatures(c, cur, counts, exactHolders))
-  const p = linkProbabilities(feats, model)
+  const feats = scored.map((c) => linkFeatures(c, cur, counts, exactHolders, scored.length))
+  const p = linkProbabilities(feats, models.link)
+  const ctx = { mobile: isMobile(cur), logRecognised: recognisedLogOdds(counts) }
+  const fresh = newProbability(
+    newFeatures(
+      p.map((x, i) => ({ p: x, exact: scored[i]!.exact })),
+      ctx,
+    ),
+    models.fresh,
+  )
   const order = p.map((_, i) => i).sort((a, b) => p[b]! - p[a]!)
-  const none = 1 - p.reduce((a, b) => a + b, 0)
   const links = order.slice(0, MAX_LINKS).map((i) => ({
     visitorId: scored[i]!.visitorId,
     probability: Math.round(p[i]! * 1000) / 1000,
     reasons: reasonsOf(scored[i]!, feats[i]!, exactHolders),
   }))
-  return { links, none, features: scored.map((c, i) => ({ visitorId: c.visitorId, features: feats[i]! })) }
+  return {
+    links,
+    fresh,
+    features: scored.map((c, i) => ({ visitorId: c.visitorId, features: feats[i]! })),
+    context: ctx,
+  }
 }

@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Comparison } from '../../src/identify/compare.js'
-import { valueKey } from '../../src/identify/frequency.js'
+import { RECOGNISED_KEY, STORAGELESS_KEY, valueKey } from '../../src/identify/frequency.js'
 import { assess, settle } from '../../src/identify/identify.js'
 import {
   anonymitySet,
+  LINK_FEATURES,
   LINK_MODEL,
+  LINK_MODELS,
   linkFeatures,
   linkProbabilities,
   MAX_LINKS,
+  NEW_MODEL,
+  newFeatures,
+  newProbability,
   probableLinks,
+  SCORE_KNOTS,
   type ScoredCandidate,
 } from '../../src/identify/links.js'
 import { MemoryIdentityStore } from '../../src/identify/memory-store.js'
@@ -48,15 +54,21 @@ const cand = (id: string, p: Profile, exact = true, similarity = 1): ScoredCandi
   exact,
 })
 const cur = profile({ seenAt: T0 + 2 * DAY }, { ip: '203.0.113.9', prefix: '203.0.113.0/24', asn: 3209 })
+const withCounters = (k: ValueCounts, recognised: number, all: number): ValueCounts => ({
+  visitors: k.visitors,
+  counts: new Map([...k.counts, [STORAGELESS_KEY, all], [RECOGNISED_KEY, recognised]]),
+})
 const prob = (c: ScoredCandidate[], k = counts(1000), holders = 1, at = cur) =>
   probableLinks(c, at, k, holders)
 
 describe('link probability model', () => {
-  it('probabilities of the candidates and of "none of them" sum to 1', () => {
-    const r = prob([cand('a', profile()), cand('b', profile(), false, 0.85)])
-    const total = r.links.reduce((a, l) => a + l.probability, 0) + r.none
-    assert.ok(Math.abs(total - 1) < 0.002, String(total))
-    assert.ok(r.links[0]!.probability >= r.links[1]!.probability)
+  it("each candidate's probability is its own: two visitors of one split browser can both be probable", () => {
+    const here = profile({ seenAt: T0 + DAY })
+    const r = prob([cand('a', profile()), cand('b', profile())], counts(1000), 2, here)
+    const total = r.links.reduce((a, l) => a + l.probability, 0)
+    assert.ok(total > 1, `two candidates at the same address, exact: ${total} in all`)
+    assert.ok(r.links[0]!.probability >= r.links[1]!.probability, 'most probable first')
+    assert.ok(r.fresh < 0.5, `a new browser is improbable with two such candidates: ${r.fresh}`)
   })
 
   it('offers at most three candidates, each with reasons', () => {
@@ -112,10 +124,17 @@ describe('link probability model', () => {
     assert.ok(atIp > elsewhere, `${atIp} > ${elsewhere}`)
   })
 
-  it('phones are less unique than desktops: the same evidence is less probable', () => {
-    const f = (os: string) =>
-      prob([cand('a', profile({ os }))], counts(1000), 1, { ...cur, os }).links[0]!.probability
-    assert.ok(f('iOS') < f('Windows'), `${f('iOS')} < ${f('Windows')}`)
+  it("phones are less unique than desktops: that reaches a phone's link through the app's frequencies", () => {
+    const p = profile({ os: 'iOS' })
+    // A best-selling phone at its defaults: its values are common in the app, and nine others showed it.
+    const popular = counts(10_000, [
+      ['fonts', p.stable.fonts, 3000],
+      ['screenSize', p.stable.screenSize, 2500],
+      ['languages', p.stable.languages, 4000],
+    ])
+    const phone = prob([cand('a', p)], popular, 10, { ...cur, os: 'iOS' }).links[0]!.probability
+    const desktop = prob([cand('a', profile())], counts(10_000), 1).links[0]!.probability
+    assert.ok(phone < desktop, `${phone} < ${desktop}`)
     const feats = linkFeatures(cand('a', profile()), { ...cur, os: 'Android' }, counts(10), 1)
     assert.equal(feats.mobile, 1)
   })
@@ -125,11 +144,30 @@ describe('link probability model', () => {
     assert.ok(Math.abs(f.logDays - Math.log(31)) < 1e-9)
   })
 
-  it('probabilities are a softmax with a "none" option', () => {
+  it('a probability is the logistic of the calibrated linear score', () => {
     const f = linkFeatures(cand('a', profile()), cur, counts(100), 1)
-    const [p] = linkProbabilities([f], { ...LINK_MODEL })
-    const s = Object.entries(LINK_MODEL).reduce((a, [k, w]) => a + w * f[k as keyof typeof f], 0)
-    assert.ok(Math.abs(p! - 1 / (1 + Math.exp(-s))) < 1e-12)
+    const [p] = linkProbabilities([f], LINK_MODEL)
+    const s = LINK_FEATURES.reduce((a, k) => a + LINK_MODEL.weights[k] * f[k], 0)
+    const c = LINK_MODEL.calibration
+    const x =
+      c[0]! + c[1]! * s + SCORE_KNOTS.reduce<number>((a, k, i) => a + c[i + 2]! * Math.max(0, s - k), 0)
+    assert.ok(Math.abs(p! - 1 / (1 + Math.exp(-x))) < 1e-12, `${p} vs ${1 / (1 + Math.exp(-x))}`)
+  })
+
+  it("the app's base rate: recognised storage-less visits raise a link, unrecognised ones lower it", () => {
+    const at = (recognised: number, all: number) =>
+      probableLinks([cand('a', profile())], cur, withCounters(counts(1000), recognised, all), 1)
+    const often = at(400, 1000)
+    const seldom = at(10, 1000)
+    assert.equal(often.context.logRecognised, Math.log(401 / 601))
+    assert.ok(
+      often.links[0]!.probability > seldom.links[0]!.probability,
+      `${often.links[0]!.probability} > ${seldom.links[0]!.probability}`,
+    )
+    assert.ok(
+      often.fresh < seldom.fresh,
+      `new is less probable where returns are common: ${often.fresh} < ${seldom.fresh}`,
+    )
   })
 })
 
@@ -152,25 +190,39 @@ describe('assess() and settle() over the in-memory port', () => {
     ts,
   })
 
-  it('a first visit is new with confidence 1; a storage-less return elsewhere names it, and joins it when probable enough', async () => {
+  it('a first visit is new, as probable as NEW_MODEL says; a storage-less return elsewhere names it, and joins it when probable enough', async () => {
     const store = new MemoryIdentityStore()
     const a1 = await assess(store, facts('198.51.100.7', T0))
     assert.equal(a1.decision.path, 'new')
     assert.deepEqual(a1.links, [])
-    assert.equal(a1.confidence, 1)
+    const alone = newProbability(newFeatures([], { mobile: false, logRecognised: 0 }), NEW_MODEL)
+    assert.equal(a1.confidence, Math.round(alone * 1000) / 1000)
+    assert.ok(
+      a1.confidence > 0.5,
+      `a storage-less visit with no candidate at all is probably new: ${a1.confidence}`,
+    )
     let n = 0
     const s1 = await settle(store, 'app', a1, () => `visitor${n++}`.padEnd(20, '0'), T0)
     // Above no probability (accept 2): stays new, names the earlier visitor, and is as sure as the link is not.
-    const a2 = await assess(store, facts('203.0.113.9', T0 + DAY), LINK_MODEL, 2)
+    const a2 = await assess(store, facts('203.0.113.9', T0 + DAY), LINK_MODELS, 2)
     assert.equal(a2.decision.visitorId, null)
     assert.equal(a2.links[0]!.visitorId, s1.visitorId)
-    assert.ok(Math.abs(a2.confidence - (1 - a2.links[0]!.probability)) < 0.002)
+    const [p2] = linkProbabilities([a2.scored[0]!.features])
+    const fresh = newProbability(newFeatures([{ p: p2!, exact: true }], a2.context!))
+    assert.equal(a2.confidence, Math.round(fresh * 1000) / 1000)
+    // The first visit was counted as storage-less and not recognised.
+    assert.equal(a2.context!.logRecognised, Math.log(1 / 2))
     // At or above the acceptance probability, it joins that visitor, as sure as the link.
-    const a3 = await assess(store, facts('203.0.113.9', T0 + DAY), LINK_MODEL, a2.links[0]!.probability)
+    const a3 = await assess(store, facts('203.0.113.9', T0 + DAY), LINK_MODELS, a2.links[0]!.probability)
     assert.equal(a3.decision.visitorId, s1.visitorId)
     assert.equal(a3.decision.path, 'fingerprint')
     assert.equal(a3.confidence, a2.links[0]!.probability)
-    const counted = await store.valueCounts('app', [])
+    const counted = await store.valueCounts('app', [STORAGELESS_KEY, RECOGNISED_KEY])
     assert.equal(counted.visitors, 1)
+    await settle(store, 'app', a3, () => 'unused'.padEnd(20, '0'), T0 + DAY)
+    const after = await store.valueCounts('app', [STORAGELESS_KEY, RECOGNISED_KEY])
+    assert.equal(after.counts.get(STORAGELESS_KEY), 2, 'two storage-less visits')
+    assert.equal(after.counts.get(RECOGNISED_KEY), 1, 'the second found its earlier visitor')
+    assert.equal(after.visitors, 1)
   })
 })
