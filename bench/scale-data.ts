@@ -3,6 +3,7 @@
 // copied from what the running server wrote for calibration requests, see scale-http.ts).
 import { STABLE_COMPONENTS } from '@sightline/agent/stable'
 import { computeFingerprint } from '../packages/server/dist/identify/fingerprint.js'
+import type { Components } from '../packages/server/src/schemas/stored.js'
 
 export const DAY_US = 86_400_000_000
 export const SPAN_US = 182 * DAY_US
@@ -646,7 +647,7 @@ export function device(n: number, version = 0): Device {
   return d
 }
 
-export type Components = Record<string, { value: unknown; duration: number }>
+export type { Components }
 
 /** What the agent sends for `d` on one visit (per-visit noise: durations, viewport, DST offset). */
 export function components(d: Device, r: Rng, tsUs: number): Components {

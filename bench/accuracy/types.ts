@@ -1,8 +1,9 @@
 // The contract between the accuracy simulator (population + evolution) and the identifiers it scores.
 
-/** One component as the agent sends it (see docs/agent-protocol.md). */
-export type Component = { value: unknown; duration?: number } | { error: string; duration?: number }
-export type Components = Record<string, Component>
+import type { Components } from '../../packages/server/src/schemas/stored.js'
+
+/** Components as the server validates and stores them (the agent's names: @sightline/agent/components). */
+export type { Components }
 
 export type EventType =
   | 'first' // the browser's first visit

@@ -1,5 +1,5 @@
-// Bundles the agent: dist/agent.js (IIFE, global `Sightline`), dist/esm/{index,stable}.js and
-// dist/cjs/{index,stable}.js, then its types: dist/types (ESM), the same beside the CommonJS build (a
+// Bundles the agent: dist/agent.js (IIFE, global `Sightline`), dist/esm/{index,stable,components}.js and
+// dist/cjs/{index,stable,components}.js, then its types: dist/types (ESM), the same beside the CommonJS build (a
 // nested package.json makes both the .js and the .d.ts there CommonJS), and dist/global.d.ts for pages
 // that use the script tag's global.
 import { execFileSync } from 'node:child_process'
@@ -19,6 +19,8 @@ const common = {
   logLevel: 'warning',
 }
 
+const ENTRIES = ['src/index.ts', 'src/stable.ts', 'src/components.ts']
+
 rmSync(`${dir}dist`, { recursive: true, force: true })
 await Promise.all([
   build({
@@ -28,8 +30,8 @@ await Promise.all([
     format: 'iife',
     globalName: 'Sightline',
   }),
-  build({ ...common, entryPoints: ['src/index.ts', 'src/stable.ts'], outdir: 'dist/esm', format: 'esm' }),
-  build({ ...common, entryPoints: ['src/index.ts', 'src/stable.ts'], outdir: 'dist/cjs', format: 'cjs' }),
+  build({ ...common, entryPoints: ENTRIES, outdir: 'dist/esm', format: 'esm' }),
+  build({ ...common, entryPoints: ENTRIES, outdir: 'dist/cjs', format: 'cjs' }),
 ])
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
@@ -46,7 +48,13 @@ declare global {
 `,
 )
 
-for (const file of ['dist/agent.js', 'dist/esm/index.js', 'dist/esm/stable.js', 'dist/cjs/index.js']) {
+for (const file of [
+  'dist/agent.js',
+  'dist/esm/index.js',
+  'dist/esm/stable.js',
+  'dist/esm/components.js',
+  'dist/cjs/index.js',
+]) {
   const code = await readFile(`${dir}${file}`)
   console.log(
     `${file.padEnd(20)} ${(code.length / 1024).toFixed(1)} KB, ${(gzipSync(code, { level: 9 }).length / 1024).toFixed(2)} KB gzip`,

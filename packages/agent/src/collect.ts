@@ -1,13 +1,13 @@
+import type { Component, SourcesToComponents } from './components.js'
 import { sources as defaultSources, type Source } from './sources/index.js'
 import { errorMessage, round, withTimeout, yieldTask } from './util.js'
 
-export type Component = { value: unknown; duration: number } | { error: string; duration: number }
-export type Components = Record<string, Component>
+export type { Component, Components } from './components.js'
 
-export interface CollectOptions {
+export interface CollectOptions<S extends Record<string, Source> = typeof defaultSources> {
   /** Per-source time budget in ms (default 1000). */
   budget?: number
-  sources?: Record<string, Source>
+  sources?: S
 }
 
 const now = () => performance.now()
@@ -17,11 +17,11 @@ const json = (value: unknown) => (value === undefined ? null : value)
  * Runs every source; synchronous ones one after another (yielding to the page every ~16 ms),
  * asynchronous ones in parallel, each limited to `budget` ms.
  */
-export async function collect({
+export async function collect<S extends Record<string, Source> = typeof defaultSources>({
   budget = 1000,
-  sources = defaultSources,
-}: CollectOptions = {}): Promise<Components> {
-  const out: Components = {}
+  sources = defaultSources as unknown as S,
+}: CollectOptions<S> = {}): Promise<SourcesToComponents<S>> {
+  const out: Record<string, Component> = {}
   const pending: Promise<void>[] = []
   let lastYield = now()
   for (const name of Object.keys(sources)) {
@@ -50,7 +50,7 @@ export async function collect({
   }
   await Promise.all(pending)
   // Registry order, whatever order the sources finished in.
-  const sorted: Components = {}
+  const sorted: Record<string, Component> = {}
   for (const name of Object.keys(sources)) sorted[name] = out[name]!
-  return sorted
+  return sorted as SourcesToComponents<S>
 }

@@ -4,9 +4,17 @@ import { nonce } from './sources/automation.js'
 import { releaseGL } from './sources/webgl.js'
 import { withTimeout } from './util.js'
 
-export type { CollectOptions, Component, Components } from './collect.js'
+export type { CollectOptions } from './collect.js'
 export { collect } from './collect.js'
-export { STABLE_COMPONENTS } from './stable.js'
+export type {
+  Component,
+  ComponentName,
+  Components,
+  ComponentValues,
+  SourcesToComponents,
+  SourceValue,
+} from './components.js'
+export { STABLE_COMPONENTS, type StableComponentName } from './stable.js'
 
 export const ERROR_CLIENT_TIMEOUT = 'Client timeout'
 export const ERROR_NETWORK_CONNECTION = 'Network connection error'
@@ -93,7 +101,7 @@ export async function load(options: LoadOptions): Promise<Agent> {
   function withFreshNonce(c: Components): Components {
     const a = c.automation
     if (!a || !('value' in a) || typeof a.value !== 'object' || a.value === null) return c
-    return { ...c, automation: { ...a, value: { ...(a.value as object), n: nonce() } } }
+    return { ...c, automation: { ...a, value: { ...a.value, n: nonce() } } }
   }
 
   async function identify(o: GetOptions, signal?: AbortSignal): Promise<GetResult> {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { collect } from '../src/collect.js'
+import { COMPONENT_NAMES } from '../src/components.js'
 import { errorFor, load } from '../src/index.js'
 import { sources } from '../src/sources/index.js'
 import { STABLE_COMPONENTS } from '../src/stable.js'
@@ -55,10 +56,14 @@ test('every source in node (no DOM) fails softly instead of throwing', async () 
   assert.deepEqual(Object.keys(c), Object.keys(sources))
 })
 
+test('COMPONENT_NAMES lists the registered sources, in registry order', () => {
+  assert.deepEqual([...COMPONENT_NAMES], Object.keys(sources))
+})
+
 test('STABLE_COMPONENTS names registered sources, none that move with zoom, resize or versions', () => {
   for (const name of STABLE_COMPONENTS) assert.ok(name in sources, name)
   for (const name of ['viewport', 'screenFrame', 'userAgent', 'uaHints', 'timezone', 'screen', 'intlFormat'])
-    assert.ok(!STABLE_COMPONENTS.includes(name), name)
+    assert.ok(!(STABLE_COMPONENTS as readonly string[]).includes(name), name)
 })
 
 test('errorFor maps statuses to the commercial messages', () => {

@@ -36,7 +36,7 @@ import { webglParams } from './webglParams.js'
 export type Source = () => unknown
 
 /** Every component the agent collects, by name. Asynchronous sources first so they overlap the rest. */
-export const sources: Record<string, Source> = {
+export const sources = {
   audio,
   uaHints,
   incognito,
@@ -70,4 +70,4 @@ export const sources: Record<string, Source> = {
   webgl,
   webglParams,
   fonts,
-}
+} satisfies Record<string, Source>

@@ -1,4 +1,6 @@
+import type { ComponentName } from '@sightline/agent/components'
 import { isbot } from 'isbot'
+import { CORE_COMPONENTS } from '../identify/components.js'
 import type { BotAssessment } from '../schemas/stored.js'
 import { BOT_GROUPS, BOT_WEIGHTS, type BotSignal, groupOf } from './bot-weights.js'
 
@@ -122,31 +124,6 @@ const AUTOMATION_APIS = new Set([
 ])
 const FINGERPRINT_APIS = new Set(['getParameter', 'toDataURL', 'screenWidth', 'hardwareConcurrency'])
 
-/** Components the agent has always sent: a payload without most of them did not come from the agent. */
-const CORE_COMPONENTS = [
-  'userAgent',
-  'webdriver',
-  'timezone',
-  'languages',
-  'screen',
-  'screenSize',
-  'screenFrame',
-  'viewport',
-  'hardwareConcurrency',
-  'platform',
-  'vendor',
-  'plugins',
-  'touchSupport',
-  'math',
-  'intl',
-  'chrome',
-  'errorStack',
-  'canvas',
-  'webgl',
-  'fonts',
-  'audio',
-]
-
 export function assessBot(input: BotInput): BotAssessment {
   const signals = new Set<BotSignal>()
   const agentUa = text(input?.userAgent)
@@ -196,7 +173,7 @@ export function assessBot(input: BotInput): BotAssessment {
   }
 }
 
-const value = (c: Record<string, unknown>, name: string): unknown => obj(c[name])?.value
+const value = (c: Record<string, unknown>, name: ComponentName): unknown => obj(c[name])?.value
 
 function componentSignals(c: Record<string, unknown>, ua: string | null, signals: Set<BotSignal>) {
   // --- what the agent saw of automation ---
@@ -306,7 +283,7 @@ function componentSignals(c: Record<string, unknown>, ua: string | null, signals
   if (media && Object.values(media).every((n) => n === 0)) signals.add('no_media_devices')
   if (noFrame && !mobile) signals.add('no_taskbar')
 
-  // --- the payload itself ---
+  // --- the payload itself: the components the agent has always sent (identify/components.ts) ---
   const present = CORE_COMPONENTS.filter((n) => obj(c[n]) !== null).length
   if (present < CORE_COMPONENTS.length * 0.75) signals.add('payload_incomplete')
   const entries = Object.values(c).map(obj)

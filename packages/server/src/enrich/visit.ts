@@ -1,3 +1,4 @@
+import type { ComponentName } from '@sightline/agent/components'
 import type { Components } from '../identify/fingerprint.js'
 import type { GeoResolver, GeoResult } from './geo.js'
 import { parseVisitorDetails, type VisitorDetails } from './user-agent.js'
@@ -8,7 +9,7 @@ export function normalizeIp(ip: string): string {
   return m?.[1] ?? ip
 }
 
-export const componentValue = (c: Components, name: string): unknown => {
+export const componentValue = (c: Components, name: ComponentName): unknown => {
   const entry = c[name]
   return entry && 'value' in entry ? entry.value : undefined
 }

@@ -1,3 +1,4 @@
+import type { ComponentName } from '@sightline/agent/components'
 import { msOf } from '../mappers/dates.js'
 import type { BotAssessment, Components, IpLocation, VisitorDetails } from '../schemas/stored.js'
 import * as stored from '../store/json.js'
@@ -25,7 +26,7 @@ export function context(e: LoadedEvent): EventContext {
   }
 }
 
-export const value = (ctx: EventContext, name: string) => stored.componentValue(ctx.components, name)
+export const value = (ctx: EventContext, name: ComponentName) => stored.componentValue(ctx.components, name)
 
 export const record = (v: unknown): Record<string, unknown> | null =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null

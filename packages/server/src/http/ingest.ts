@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { IdentifyService } from '../pipeline.js'
 import { IdentifyResult } from '../schemas/agent.js'
+import type { Components } from '../schemas/stored.js'
 import type { App } from '../store/apps.js'
 import { parseClientJson } from './client-json.js'
 import { HttpError } from './errors.js'
@@ -49,7 +50,7 @@ interface IngestBody {
   tag?: unknown
   linkedId?: string
   extendedResult?: boolean
-  components: Record<string, { value?: unknown; error?: string; duration?: number }>
+  components: Components
 }
 
 export interface IngestOptions {

@@ -1,3 +1,4 @@
+import { GPU, HARDWARE, QUICK_CHANGE_VETO, STABLE_RULES } from './components.js'
 import type { Profile } from './profile.js'
 
 /** Why a candidate can't be the same browser, whatever else matches. */
@@ -25,32 +26,8 @@ export interface Comparison {
   differed: Difference[]
 }
 
-// Weights roughly follow each component's entropy and how rarely it changes on its own.
-export const WEIGHTS: Readonly<Record<string, number>> = {
-  webgl: 3,
-  fonts: 3,
-  canvas: 2,
-  screenSize: 2,
-  audio: 1.5,
-  languages: 1.5,
-  intl: 1.5,
-  hardwareConcurrency: 1,
-  deviceMemory: 1,
-  platform: 1,
-  touchSupport: 1,
-  vendor: 1,
-  math: 1,
-  pdfViewerEnabled: 0.5,
-}
-
-// Components that identify the hardware or browser build: a change means another device.
-const HARDWARE = ['hardwareConcurrency', 'deviceMemory', 'platform', 'touchSupport', 'vendor'] as const
-
 /** How soon after a visit a change in these components means another device rather than evolution. */
 export const RECENT_MINUTES = 30
-const QUICK_CHANGE_VETO = new Set(['screenSize', 'canvas', 'audio', 'intl', 'languages', 'fonts', 'math'])
-
-const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b)
 
 // A profile is compared with many visits (and each visit with many candidates): serialise each
 // stable value once per profile object.
@@ -83,21 +60,11 @@ export function gpuModel(webgl: unknown): string | null {
     .trim()
 }
 
-function jaccard(a: unknown, b: unknown): { sim: number; added: number; removed: number } {
-  const x = new Set(Array.isArray(a) ? a.map(String) : [])
-  const y = new Set(Array.isArray(b) ? b.map(String) : [])
-  let both = 0
-  for (const v of x) if (y.has(v)) both++
-  const union = x.size + y.size - both
-  return { sim: union === 0 ? 1 : both / union, added: y.size - both, removed: x.size - both }
-}
-
-const noisy = (canvas: unknown) => obj(canvas).stable === false
-
 /**
  * How well `cur` continues `prev`: the evolution rules real browsers follow. Browser versions only
- * go up; an update may change canvas, audio and math; time zones change with travel; screens with
- * external monitors; fonts get installed. A changed GPU or hardware is another device.
+ * go up; each component's weight, veto and evolution rule (an update may change canvas, audio and
+ * math; time zones change with travel; screens with external monitors; fonts get installed) are in
+ * identify/components.ts. A changed GPU or hardware is another device.
  */
 export function compare(prev: Profile, cur: Profile): Comparison {
   const matched: string[] = []
@@ -118,58 +85,25 @@ export function compare(prev: Profile, cur: Profile): Comparison {
       return fail('hardware changed')
     }
   }
-  const gpuPrev = gpuModel(prev.stable.webgl)
-  const gpuCur = gpuModel(cur.stable.webgl)
-  if (gpuPrev && gpuCur && gpuPrev !== gpuCur) return fail('GPU changed')
+  for (const name of GPU) {
+    const gpuPrev = gpuModel(prev.stable[name])
+    const gpuCur = gpuModel(cur.stable[name])
+    if (gpuPrev && gpuCur && gpuPrev !== gpuCur) return fail('GPU changed')
+  }
 
   let total = 0
   let lost = 0
   const travelled = prev.network.country !== cur.network.country
-  for (const [name, weight] of Object.entries(WEIGHTS)) {
+  const ctx = { prevStable: prev.stable, curStable: cur.stable, updated, travelled }
+  for (const [name, { weight, evolution }] of STABLE_RULES) {
     total += weight
-    const a = prev.stable[name]
-    const b = cur.stable[name]
     if (valueKey(prev.stable, name) === valueKey(cur.stable, name)) {
       matched.push(name)
       continue
     }
-    let penalty = 1
-    let why = 'changed'
-    if (name === 'webgl') {
-      penalty = 0.2
-      why = 'same GPU, other driver or API details'
-    } else if (name === 'fonts') {
-      const j = jaccard(a, b)
-      penalty = j.removed === 0 ? Math.min(0.5, 0.1 * j.added) : Math.min(1, (1 - j.sim) * 2)
-      why = j.removed === 0 ? `${j.added} font(s) installed` : `fonts differ (Jaccard ${j.sim.toFixed(2)})`
-    } else if (name === 'canvas' || name === 'audio') {
-      if (noisy(cur.stable.canvas) || noisy(prev.stable.canvas)) {
-        penalty = 0
-        why = 'randomised by anti-fingerprinting: ignored'
-      } else if (updated) {
-        penalty = 0.3
-        why = 'rendering changed with a browser update'
-      }
-    } else if (name === 'math') {
-      penalty = updated ? 0.2 : 0.8
-      why = updated ? 'changed with a browser update' : 'changed'
-    } else if (name === 'screenSize') {
-      penalty = 0.5
-      why = 'another screen (external monitor?)'
-    } else if (name === 'intl') {
-      const x = obj(a)
-      const y = obj(b)
-      const onlyZone = ['locale', 'calendar', 'numberingSystem', 'hourCycle'].every((k) => same(x[k], y[k]))
-      penalty = onlyZone ? (travelled ? 0.1 : 0.4) : 0.8
-      why = onlyZone
-        ? travelled
-          ? 'time zone changed with the country: travel'
-          : 'time zone changed'
-        : 'locale changed'
-    } else if (name === 'languages') {
-      penalty = travelled ? 0.4 : 0.7
-      why = 'languages changed'
-    }
+    const { penalty, why } = evolution
+      ? evolution(prev.stable[name], cur.stable[name], ctx)
+      : { penalty: 1, why: 'changed' }
     lost += weight * penalty
     differed.push({ component: name, penalty, why })
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { RARITY } from './components.js'
 import { canonicalJson } from './fingerprint.js'
 import type { ValueCounts } from './port.js'
 import type { Profile } from './profile.js'
@@ -19,9 +20,11 @@ export function valueKey(component: string, value: unknown): string {
   return `${component}:${h}`
 }
 
-/** The keys of every stable value in a profile. */
+/** The keys of a profile's stable values whose rarity counts (identify/components.ts). */
 export const profileKeys = (p: Profile): string[] =>
-  Object.keys(p.stable).map((name) => valueKey(name, p.stable[name]))
+  Object.keys(p.stable)
+    .filter((name) => RARITY.has(name))
+    .map((name) => valueKey(name, p.stable[name]))
 
 /** Keys of `cur` that `prev` did not show: what a returning visitor adds to the table. */
 export function newKeys(cur: Profile, prev: Profile | null | undefined): string[] {

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto'
+import { PART_GROUPS } from './components.js'
 import { type Components, canonicalJson } from './fingerprint.js'
+
+export { PART_GROUPS }
 
 /** What the engine remembers of a visitor's browser, to compare later visits against. */
 export interface Profile {
@@ -77,16 +80,11 @@ export function stableValues(components: Components, stable: readonly string[]):
   return out
 }
 
-// Candidates are found by any of these groups of components hashing alike, so a visitor whose
-// fingerprint changed in one group (a browser update, a new monitor, travel, new fonts) is still found.
-export const PART_GROUPS: readonly (readonly string[])[] = [
-  ['webgl', 'hardwareConcurrency', 'deviceMemory', 'platform', 'touchSupport', 'vendor'],
-  ['screenSize', 'canvas', 'audio'],
-  ['fonts', 'math', 'pdfViewerEnabled'],
-  ['languages', 'intl'],
-]
-
-/** One 16-hex hash per PART_GROUPS entry. */
+/**
+ * One 16-hex hash per PART_GROUPS entry (each component's part is in identify/components.ts).
+ * Candidates are found by any of these groups hashing alike, so a visitor whose fingerprint changed in
+ * one group (a browser update, a new monitor, travel, new fonts) is still found.
+ */
 export function partHashes(stable: Record<string, unknown>): string[] {
   return PART_GROUPS.map((group, i) =>
     createHash('sha256')

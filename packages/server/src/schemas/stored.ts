@@ -2,6 +2,7 @@
  * The JSON the pipeline stores in the visits table's text columns (store/schema.ts): one schema per
  * column, giving both the static type the code reads and the JSON schema the APIs publish.
  */
+import type { Components as AgentComponents } from '@sightline/agent/components'
 import { type Static, Type } from '@sinclair/typebox'
 import type { BotSignal } from '../enrich/bot-weights.js'
 import { Nullable, NullableNumber, NullableString } from './common.js'
@@ -127,15 +128,28 @@ export const Identification = Type.Object({
 })
 export type Identification = Static<typeof Identification>
 
-/** One signal as the agent posted it. */
+/** One signal as the agent posted it (the agent's `Component`: `@sightline/agent/components`). */
 export const Component = Type.Object({
   value: Opt(Type.Unknown({ description: 'the value' })),
   error: Opt(Type.String({ description: 'why it could not be read' })),
   duration: Opt(Type.Number({ description: 'ms it took' })),
 })
-/** `visits.components`: every signal as the agent posted it, by name. */
+/**
+ * `visits.components`: every signal as the agent posted it, by name. Any name and value pass: the
+ * engine's knowledge of the agent's components (AgentComponents) is in identify/components.ts.
+ */
 export const Components = Type.Record(Type.String(), Component)
 export type Components = Static<typeof Components>
+
+// What this agent posts must fit the schema, key for key: a field added to the agent's components
+// (or a value type the schema would reject) fails to compile here.
+type Assert<T extends true> = T
+type KeysOf<T> = T extends unknown ? keyof T : never
+type AgentComponent = AgentComponents[keyof AgentComponents]
+export type AgentFits = Assert<AgentComponents extends Components ? true : false>
+export type AgentKeysKnown = Assert<
+  Exclude<KeysOf<AgentComponent>, keyof (typeof Component)['properties']> extends never ? true : false
+>
 
 const Counts = (description: string) => Type.Record(Type.String(), Type.Integer(), { description })
 
