@@ -1,5 +1,6 @@
 import type { Candidate } from '../schemas/stored.js'
 import type { Comparison } from './compare.js'
+import { RARITY } from './components.js'
 import { recognisedLogOdds, valueKey } from './frequency.js'
 import type { ValueCounts } from './port.js'
 import type { Profile } from './profile.js'
@@ -81,6 +82,7 @@ export function anonymitySet(cur: Profile, matched: readonly string[], counts: V
   const n = Math.max(1, counts.visitors)
   let log = Math.log(n)
   for (const name of matched) {
+    if (!RARITY.has(name)) continue
     const k = counts.counts.get(valueKey(name, cur.stable[name])) ?? 1
     log += Math.log(Math.min(n, Math.max(1, k)) / n)
   }
