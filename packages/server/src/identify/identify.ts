@@ -22,7 +22,7 @@ import { trustStoredId } from './trust.js'
  * that visitor when the link model gives it at least this probability: what the engine cannot
  * match by rule (an identical device may be behind it) it matches when the app's own frequencies say
  * the fingerprint is rare enough. On the six tuning populations (`--fit` prints the table), such links
- * at ≥ 0.9 were wrong 58 times in 466, at ≥ 0.95 8 in 113, at ≥ 0.97 once in 63: a wrong link merges two
+ * at ≥ 0.9 were wrong 64 times in 502, at ≥ 0.95 8 in 117, at ≥ 0.97 once in 63: a wrong link merges two
  * browsers for good, so only the last is safe enough.
  */
 export const LINK_ACCEPT = 0.97
