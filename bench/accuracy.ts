@@ -8,7 +8,14 @@ import { FREQUENCY_MAX_KEYS } from '../packages/server/src/identify/frequency.js
 import type { LinkModels } from '../packages/server/src/identify/links.js'
 import { eckersley, exactHash, fpStalker, storageOnly } from './accuracy/baselines.js'
 import { loadConfig } from './accuracy/config.js'
-import { acceptTable, type FitCase, fitLinkModel, fitNewModel, fitReliability } from './accuracy/fit.js'
+import {
+  acceptTable,
+  type FitCase,
+  fitLinkModel,
+  fitMatchModel,
+  fitNewModel,
+  fitReliability,
+} from './accuracy/fit.js'
 import { type AccuracyResult, runAccuracy } from './accuracy/harness.js'
 import { oracles } from './accuracy/oracles.js'
 import { createOurs } from './accuracy/ours.js'
@@ -101,5 +108,5 @@ function fitReport(sets: FitCase[][]) {
 
 function fit(cases: FitCase[]): LinkModels {
   const link = fitLinkModel(cases)
-  return { link, fresh: fitNewModel(cases, link) }
+  return { link, fresh: fitNewModel(cases, link), match: fitMatchModel(cases, link) }
 }

@@ -8,7 +8,11 @@ import {
   type LinkModels,
   type LogisticModel,
   linkProbabilities,
+  MATCH_FEATURES,
   MAX_LINKS,
+  type MatchFeature,
+  matchFeatures,
+  matchProbability,
   NEW_FEATURES,
   type NewContext,
   type NewFeature,
@@ -27,6 +31,8 @@ export interface FitCase {
   context: NewContext
   /** The strict engine answered with a new visitor. */
   decidedNew: boolean
+  /** The candidate the strict engine matched the visit to (index in `features`), or −1. */
+  decided: number
   /** The browser had visited before (the truth). */
   seenBefore: boolean
   browser: number
@@ -159,6 +165,16 @@ export function fitNewModel(cases: FitCase[], link: LinkModels['link']): Logisti
   )
 }
 
+/** MATCH_MODEL on the visits the strict engine matched to one of their candidates. */
+export function fitMatchModel(cases: FitCase[], link: LinkModels['link']): LogisticModel<MatchFeature> {
+  return fitModel(
+    MATCH_FEATURES,
+    cases
+      .filter((c) => c.decided >= 0)
+      .map((c) => ({ f: matchFeatures(linkP(c, link)[c.decided]!), y: c.rights[c.decided] === true })),
+  )
+}
+
 /**
  * Reliability of the models on these visits: the served candidates' probabilities (the MAX_LINKS best
  * of each visit, as bench:accuracy scores them) and the new-visitor probability of the visits answered
@@ -167,9 +183,10 @@ export function fitNewModel(cases: FitCase[], link: LinkModels['link']): Logisti
 export function fitReliability(
   cases: FitCase[],
   models: LinkModels,
-): { links: Reliability; fresh: Reliability } {
+): { links: Reliability; fresh: Reliability; match: Reliability } {
   const links = new ReliabilityTable()
   const fresh = new ReliabilityTable()
+  const match = new ReliabilityTable()
   for (const c of cases) {
     const p = linkP(c, models.link)
     const top = p
@@ -178,8 +195,9 @@ export function fitReliability(
       .slice(0, MAX_LINKS)
     for (const i of top) links.add(p[i]!, c.rights[i] === true)
     if (c.decidedNew) fresh.add(newProbability(freshFeatures(c, models.link), models.fresh), !c.seenBefore)
+    if (c.decided >= 0) match.add(matchProbability(p[c.decided]!, models), c.rights[c.decided] === true)
   }
-  return { links: links.result(), fresh: fresh.result() }
+  return { links: links.result(), fresh: fresh.result(), match: match.result() }
 }
 
 /**

@@ -317,9 +317,9 @@ export async function runAccuracy(
             seenBefore: seenBrowser[b] === 1,
             features: r.features.map((f) => f.features),
             rights: r.features.map((f) => owners.get(f.visitorId) === b),
-
             context: r.context ?? { mobile: false, logRecognised: 0 },
             decidedNew: owner === undefined,
+            decided: r.features.findIndex((f) => f.visitorId === r.visitorId),
             browser: b,
           })
       }

@@ -7,6 +7,7 @@ import {
   LINK_MODELS,
   type LinkFeature,
   type LinkModels,
+  matchProbability,
   type NewContext,
   type ProbableLink,
   probableLinks,
@@ -63,12 +64,21 @@ export interface Assessment {
 /**
  * `confidence.score`: the probability that the answer names the right visitor. A valid stored
  * identifier is trusted (engine.ts decides when it is); a fingerprint or fuzzy match is as probable
- * as its link; a new visitor, as probable as the browser being new to the app (links.ts NEW_MODEL).
+ * as its link says once the engine chose it (links.ts MATCH_MODEL); a new visitor, as probable as
+ * the browser being new to the app (NEW_MODEL).
  */
-function answerConfidence(d: Decision, links: ProbableLink[], fresh: number): number {
+const round = (x: number) => Math.round(x * 1000) / 1000
+
+function answerConfidence(
+  d: Decision,
+  probabilities: Map<string, number>,
+  fresh: number,
+  models: LinkModels,
+): number {
   if (d.path === 'storedId') return d.confidence
-  if (d.visitorId === null) return Math.round(fresh * 1000) / 1000
-  return links.find((l) => l.visitorId === d.visitorId)?.probability ?? d.confidence
+  if (d.visitorId === null) return round(fresh)
+  const p = probabilities.get(d.visitorId)
+  return p === undefined ? d.confidence : round(matchProbability(p, models))
 }
 
 /** Reads through the port and decides; no writes. The server and bench:accuracy both call this. */
@@ -118,6 +128,7 @@ export async function assess(
         : [...exact, ...similar].find((c) => c.visitorId === decision.visitorId)?.profile
   let links: ProbableLink[] = []
   let fresh = 1
+  let probabilities = new Map<string, number>()
   let features: Assessment['scored'] = []
   let context: NewContext | null = null
   if (decision.path !== 'storedId' && counts) {
@@ -136,7 +147,13 @@ export async function assess(
         exact: exactIds.has(c.visitorId),
       })
     }
-    ;({ links, fresh, features, context } = probableLinks(scored, profile, counts, exact.length, models))
+    ;({ links, fresh, probabilities, features, context } = probableLinks(
+      scored,
+      profile,
+      counts,
+      exact.length,
+      models,
+    ))
     const best = links[0]
     const only = exact.length === 1 ? exact[0] : undefined
     if (
@@ -165,7 +182,7 @@ export async function assess(
     decision,
     previous,
     links,
-    confidence: answerConfidence(decision, links, fresh),
+    confidence: answerConfidence(decision, probabilities, fresh, models),
     scored: features,
     context,
   }

@@ -211,11 +211,37 @@ export function newFeatures(
 export const newProbability = (f: Record<NewFeature, number>, model: LogisticModel<NewFeature> = NEW_MODEL) =>
   modelProbability(NEW_FEATURES, f, model)
 
+/**
+ * A match the engine made without a stored identifier (same address, fuzzy rules): as probable as its
+ * link, recalibrated, because the engine's own rules chose it and that is evidence of its own.
+ */
+export const MATCH_FEATURES = ['bias', 'linkLogOdds'] as const
+export type MatchFeature = (typeof MATCH_FEATURES)[number]
+
+/** Fitted with LINK_MODEL, over the storage-less visits the strict engine matched to a candidate. */
+export const MATCH_MODEL: LogisticModel<MatchFeature> = {
+  weights: {
+    bias: 5.589,
+    linkLogOdds: -0.598,
+  },
+  calibration: [-0.054, 0.257, 0.041, 0.149, 0.257, 0.437],
+}
+
+export function matchFeatures(linkProbability: number): Record<MatchFeature, number> {
+  const p = Math.min(1 - 1e-6, Math.max(1e-6, linkProbability))
+  return { bias: 1, linkLogOdds: Math.log(p / (1 - p)) }
+}
+
 export interface LinkModels {
   link: LogisticModel<LinkFeature>
   fresh: LogisticModel<NewFeature>
+  match: LogisticModel<MatchFeature>
 }
-export const LINK_MODELS: LinkModels = { link: LINK_MODEL, fresh: NEW_MODEL }
+export const LINK_MODELS: LinkModels = { link: LINK_MODEL, fresh: NEW_MODEL, match: MATCH_MODEL }
+
+/** The probability that a match the engine made names this browser's visitor. */
+export const matchProbability = (linkProbability: number, models: LinkModels = LINK_MODELS) =>
+  modelProbability(MATCH_FEATURES, matchFeatures(linkProbability), models.match)
 
 function reasonsOf(c: ScoredCandidate, f: Record<LinkFeature, number>, exactHolders: number): string[] {
   const r: string[] = []
@@ -255,6 +281,8 @@ export function probableLinks(
 ): {
   links: ProbableLink[]
   fresh: number
+  /** Every candidate's link probability (the served ones are the MAX_LINKS best). */
+  probabilities: Map<string, number>
   features: { visitorId: string; features: Record<LinkFeature, number> }[]
   context: NewContext
 } {
@@ -277,6 +305,7 @@ export function probableLinks(
   return {
     links,
     fresh,
+    probabilities: new Map(scored.map((c, i) => [c.visitorId, p[i]!])),
     features: scored.map((c, i) => ({ visitorId: c.visitorId, features: feats[i]! })),
     context: ctx,
   }

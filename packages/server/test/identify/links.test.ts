@@ -11,6 +11,7 @@ import {
   linkFeatures,
   linkProbabilities,
   MAX_LINKS,
+  matchProbability,
   NEW_MODEL,
   newFeatures,
   newProbability,
@@ -154,6 +155,13 @@ describe('link probability model', () => {
     assert.ok(Math.abs(p! - 1 / (1 + Math.exp(-x))) < 1e-12, `${p} vs ${1 / (1 + Math.exp(-x))}`)
   })
 
+  it('a match the engine made is surer than a weak link alone: its own rules chose it', () => {
+    for (const p of [0.1, 0.3, 0.5]) {
+      const m = matchProbability(p)
+      assert.ok(m > p && m <= 1, `match at link ${p}: ${m}`)
+    }
+  })
+
   it("the app's base rate: recognised storage-less visits raise a link, unrecognised ones lower it", () => {
     const at = (recognised: number, all: number) =>
       probableLinks([cand('a', profile())], cur, withCounters(counts(1000), recognised, all), 1)
@@ -203,7 +211,7 @@ describe('assess() and settle() over the in-memory port', () => {
     )
     let n = 0
     const s1 = await settle(store, 'app', a1, () => `visitor${n++}`.padEnd(20, '0'), T0)
-    // Above no probability (accept 2): stays new, names the earlier visitor, and is as sure as the link is not.
+    // Above no probability (accept 2): stays new, names the earlier visitor, as sure as NEW_MODEL says.
     const a2 = await assess(store, facts('203.0.113.9', T0 + DAY), LINK_MODELS, 2)
     assert.equal(a2.decision.visitorId, null)
     assert.equal(a2.links[0]!.visitorId, s1.visitorId)
@@ -212,11 +220,12 @@ describe('assess() and settle() over the in-memory port', () => {
     assert.equal(a2.confidence, Math.round(fresh * 1000) / 1000)
     // The first visit was counted as storage-less and not recognised.
     assert.equal(a2.context!.logRecognised, Math.log(1 / 2))
-    // At or above the acceptance probability, it joins that visitor, as sure as the link.
+    // At or above the acceptance probability, it joins that visitor, as sure as MATCH_MODEL makes the link.
     const a3 = await assess(store, facts('203.0.113.9', T0 + DAY), LINK_MODELS, a2.links[0]!.probability)
     assert.equal(a3.decision.visitorId, s1.visitorId)
     assert.equal(a3.decision.path, 'fingerprint')
-    assert.equal(a3.confidence, a2.links[0]!.probability)
+    const [p3] = linkProbabilities([a3.scored[0]!.features])
+    assert.equal(a3.confidence, Math.round(matchProbability(p3!) * 1000) / 1000)
     const counted = await store.valueCounts('app', [STORAGELESS_KEY, RECOGNISED_KEY])
     assert.equal(counted.visitors, 1)
     await settle(store, 'app', a3, () => 'unused'.padEnd(20, '0'), T0 + DAY)
