@@ -2,16 +2,18 @@
 //  1. For each database: bulk-load N visits (1M) of M visitors (100k) as bench:scale does, then measure
 //     GET /events/:requestId and GET /events/search (several filters) p50/p99 at a steady concurrency.
 //  2. On a fresh server (first database of --db): identification throughput with no webhook, with one
-//     webhook to a local receiver, and with none again; then how long the queue takes to drain.
+//     webhook to a local receiver, and with none again; then how long the queue takes to drain. With
+//     --dispatch separate the server runs with --no-dispatch and a `sightline dispatch` process sends.
 //
 //   --db sqlite|postgres|both (both)  --visits N (1000000)  --visitors N (100000)
 //   --requests N (1000 per call)  --concurrency N (8)  --skip-scale  --skip-webhooks
+//   --dispatch in-process|separate|both (both)
 import { execFile } from 'node:child_process'
 import { createServer } from 'node:http'
 import { loadavg } from 'node:os'
 import { promisify } from 'node:util'
 import { load, payload, prime, type Result } from './ingest-load.js'
-import { CLI, createPgSchema, fmt, startSightline } from './lib.js'
+import { CLI, createPgSchema, fmt, type Running, startProcess, startSightline } from './lib.js'
 import { Dataset, ipPool } from './scale-data.js'
 import { type DbKind, Progress, postgresStore, sqliteStore } from './scale-db.js'
 import { calibrate, Http, type Reply } from './scale-http.js'
@@ -27,7 +29,10 @@ interface Options {
   concurrency: number
   scale: boolean
   webhooks: boolean
+  dispatch: Dispatch[]
 }
+
+type Dispatch = 'in-process' | 'separate'
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -38,6 +43,7 @@ function parseArgs(argv: string[]): Options {
     concurrency: 8,
     scale: true,
     webhooks: true,
+    dispatch: ['in-process', 'separate'],
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
@@ -56,7 +62,12 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--concurrency') o.concurrency = num()
     else if (a === '--skip-scale') o.scale = false
     else if (a === '--skip-webhooks') o.webhooks = false
-    else throw new Error(`unknown option ${a}`)
+    else if (a === '--dispatch') {
+      const v = argv[++i]
+      o.dispatch =
+        v === 'both' ? ['in-process', 'separate'] : v === 'in-process' || v === 'separate' ? [v] : []
+      if (o.dispatch.length === 0) throw new Error('--dispatch must be in-process, separate or both')
+    } else throw new Error(`unknown option ${a}`)
   }
   return o
 }
@@ -195,6 +206,7 @@ async function scalePhase(kind: DbKind, o: Options): Promise<ScaleRow[]> {
 }
 
 interface WebhookResult {
+  dispatch: Dispatch
   off1: Result
   on: Result
   off2: Result
@@ -209,7 +221,7 @@ async function cli(args: string[], dataDir: string, env: NodeJS.ProcessEnv) {
   return JSON.parse(stdout) as any
 }
 
-async function webhookPhase(kind: DbKind): Promise<WebhookResult> {
+async function webhookPhase(kind: DbKind, dispatch: Dispatch): Promise<WebhookResult> {
   const schema = kind === 'postgres' ? await createPgSchema() : null
   const env: NodeJS.ProcessEnv = {
     TRUST_PROXY: 'true',
@@ -227,8 +239,15 @@ async function webhookPhase(kind: DbKind): Promise<WebhookResult> {
   })
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
   const port = (receiver.address() as { port: number }).port
-  const sl = await startSightline(env)
+  const sl = await startSightline(env, dispatch === 'separate' ? ['--no-dispatch'] : [])
+  let dispatcher: Running | null = null
   try {
+    if (dispatch === 'separate')
+      dispatcher = await startProcess(
+        [CLI, 'dispatch', '--data-dir', sl.dataDir],
+        /is (dispatching) webhook deliveries/,
+        { LOG_LEVEL: 'warn', ...env },
+      )
     const first = Array.from({ length: 2000 }, (_, i) => payload(sl.publicKey, i))
     const stored = await prime(sl.url, first)
     const bodies = first.map((_, i) => payload(sl.publicKey, i, i % 10 < 9 ? (stored[i] ?? null) : null))
@@ -264,8 +283,9 @@ async function webhookPhase(kind: DbKind): Promise<WebhookResult> {
     await settle()
     log('webhooks: ingest without a webhook again…')
     const off2 = await load(sl.url, bodies)
-    return { off1, on, off2, delivered: received.size - before, drainSeconds }
+    return { dispatch, off1, on, off2, delivered: received.size - before, drainSeconds }
   } finally {
+    await dispatcher?.stop()
     await sl.stop()
     receiver.close()
     await schema?.drop()
@@ -277,7 +297,8 @@ async function main() {
   const start = loadavg()
   const scale: ScaleRow[] = []
   if (o.scale) for (const kind of o.dbs) scale.push(...(await scalePhase(kind, o)))
-  const hooks = o.webhooks ? await webhookPhase(o.dbs[0]!) : null
+  const hooks: WebhookResult[] = []
+  if (o.webhooks) for (const d of o.dispatch) hooks.push(await webhookPhase(o.dbs[0]!, d))
   const end = loadavg()
   const out: string[] = [
     `bench:events — load average ${start.map((x) => fmt(x, 2)).join(' ')} at start, ${end.map((x) => fmt(x, 2)).join(' ')} at end`,
@@ -296,23 +317,23 @@ async function main() {
       )
     }
   }
-  if (hooks) {
-    const offMean = (hooks.off1.rps + hooks.off2.rps) / 2
+  for (const h of hooks) {
+    const offMean = (h.off1.rps + h.off2.rps) / 2
     out.push(
       '',
-      `Ingest on ${o.dbs[0]} with webhooks disabled vs enabled (closed loop, 32 connections):`,
+      `Ingest on ${o.dbs[0]} with webhooks disabled vs enabled (closed loop, 32 connections), ${h.dispatch === 'separate' ? 'served with --no-dispatch beside a `sightline dispatch` process' : 'dispatched by the server process'}:`,
       '',
       '| run | req/s | p50 ms | p99 ms | non-2xx |',
       '|---|---|---|---|---|',
       ...(
         [
-          ['no webhook', hooks.off1],
-          ['one webhook (local receiver)', hooks.on],
-          ['no webhook again', hooks.off2],
+          ['no webhook', h.off1],
+          ['one webhook (local receiver)', h.on],
+          ['no webhook again', h.off2],
         ] as const
       ).map(([n, r]) => `| ${n} | ${fmt(r.rps, 0)} | ${r.p50} | ${r.p99} | ${r.non2xx} |`),
       '',
-      `with a webhook: ${fmt((hooks.on.rps / offMean) * 100)}% of the throughput without; ${hooks.delivered} deliveries received, queue drained ${fmt(hooks.drainSeconds)} s after the load stopped`,
+      `with a webhook: ${fmt((h.on.rps / offMean) * 100)}% of the throughput without (a cost of ${fmt((1 - h.on.rps / offMean) * 100)}%); ${h.delivered} deliveries received, queue drained ${fmt(h.drainSeconds)} s after the load stopped`,
     )
   }
   console.log(out.join('\n'))

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Kysely } from 'kysely'
 import { pino } from 'pino'
+import type { Counter } from 'prom-client'
 import { printer, UsageError, withDb } from './cli/common.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { createSightline } from './server.js'
@@ -21,7 +22,9 @@ import { openDatabase } from './store/db.js'
 import { initDatabase, waitForDatabase } from './store/init.js'
 import type { Database } from './store/schema.js'
 import { countUsers } from './store/users.js'
+import { onDeliveriesQueued } from './store/webhooks.js'
 import { SERVER_VERSION } from './version.js'
+import { DEDICATED_DISPATCHER, startWebhookDispatcher } from './webhooks/dispatcher.js'
 
 const HELP = `sightline — self-hosted visitor identification
 
@@ -33,7 +36,9 @@ Usage:
                   [--headers-timeout MS] [--keep-alive-timeout MS] [--no-demo]
                   [--stored-id-days N] [--sqlite-synchronous normal|full]
                   [--metrics-listen [HOST:]PORT] [--session-idle-minutes N]
-                  [--session-max-hours N]
+                  [--session-max-hours N] [--no-dispatch]
+  sightline dispatch [--data-dir DIR] [--database-url URL] [--log-level L]
+                                           send queued webhook deliveries (for serve --no-dispatch)
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
   sightline apps rotate-secret APP_ID [--json]
@@ -51,7 +56,10 @@ Usage:
 Settings (flags win over environment variables):
   PORT (3000)  HOST (0.0.0.0)  SIGHTLINE_DATA_DIR (./data)  DATABASE_URL (SQLite in the data dir)
   DATABASE_POOL_SIZE (10)  TRUST_PROXY (off)  LOG_LEVEL (info)  SIGHTLINE_DEMO (true)
-  SIGHTLINE_WORKERS (1): server processes sharing the port
+  SIGHTLINE_WORKERS (1): server processes sharing the port; with more than 1, the primary process
+    sends the webhook deliveries the workers queue
+  SIGHTLINE_DISPATCH (true): false (--no-dispatch) only queues webhook deliveries, for a separate
+    sightline dispatch process to send
   SIGHTLINE_RETENTION_DAYS (keep all): forget visits older than this
   SIGHTLINE_RATE_LIMIT_IDENTIFY (1000) / SIGHTLINE_RATE_LIMIT_API (50): requests per second
     per public / secret key, per process; 0: no limit
@@ -84,6 +92,7 @@ const SERVE_OPTIONS = {
   'headers-timeout': { type: 'string' },
   'keep-alive-timeout': { type: 'string' },
   'no-demo': { type: 'boolean' },
+  'no-dispatch': { type: 'boolean' },
   'stored-id-days': { type: 'string' },
   'sqlite-synchronous': { type: 'string' },
   'metrics-listen': { type: 'string' },
@@ -133,15 +142,21 @@ const shownHost = (host: string) => (host === '0.0.0.0' || host === '::' ? 'loca
 async function serve(argv: string[]) {
   const { values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true })
   if (values.help) return void process.stdout.write(HELP)
-  const { 'no-demo': noDemo, help: _help, workers: workersFlag, ...flags } = values
-  const config = loadConfig(process.env, { ...flags, demo: noDemo ? 'false' : undefined })
+  const { 'no-demo': noDemo, 'no-dispatch': noDispatch, help: _help, workers: workersFlag, ...flags } = values
+  const config = loadConfig(process.env, {
+    ...flags,
+    demo: noDemo ? 'false' : undefined,
+    dispatch: noDispatch ? 'false' : undefined,
+  })
   const workers = Number(workersFlag ?? process.env.SIGHTLINE_WORKERS ?? 1)
   if (!Number.isInteger(workers) || workers < 1 || workers > 64)
     throw new UsageError('--workers must be 1..64')
   if (workers > 1 && cluster.isPrimary) return servePrimary(config, workers)
   const isWorker = cluster.isWorker
 
-  const s = await createSightline(config, { waitForDatabase: false })
+  // A worker only queues deliveries: the primary sends them, off the ingest path.
+  const s = await createSightline(config, { waitForDatabase: false, webhooks: config.dispatch && !isWorker })
+  if (isWorker && config.dispatch) tellPrimaryWhenQueued()
   let metricsServer: (Server & { url: string }) | undefined
   let closing = false
   const shutdown = (signal: string) => {
@@ -183,13 +198,29 @@ async function serve(argv: string[]) {
   )
 }
 
-/** `--workers N`: migrate and initialise once, then N processes share the port (node:cluster). */
+/** In a worker: tells the primary's dispatcher that deliveries were queued (at most one message per 10 ms). */
+function tellPrimaryWhenQueued() {
+  let pending = false
+  onDeliveriesQueued(() => {
+    if (pending) return
+    pending = true
+    setTimeout(() => {
+      pending = false
+      process.send?.({ sightline: 'queued' })
+    }, 10)
+  })
+}
+
+/**
+ * `--workers N`: migrate and initialise once, then N processes share the port (node:cluster). The
+ * primary sends the webhook deliveries the workers queue, so no worker spends its time on them.
+ */
 async function servePrimary(config: Config, workers: number) {
   const log = pino({ level: config.logLevel })
   const db = openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
-    poolSize: 1,
+    poolSize: 2,
     synchronous: config.sqliteSynchronous,
   })
   let userHint = ''
@@ -197,15 +228,26 @@ async function servePrimary(config: Config, workers: number) {
     await waitForDatabase(db, log)
     printDemoKeys((await initDatabase(db, { demo: config.demo, log })).createdDemo, config.dataDir)
     userHint = await firstUserHint(db.kysely)
-  } finally {
+  } catch (err) {
     await db.close()
+    throw err
   }
-  // The primary answers /metrics with every worker's metrics, aggregated.
+  // The primary answers /metrics with every worker's metrics, aggregated, and its dispatcher's.
   let metricsServer: (Server & { url: string }) | undefined
+  let attempts: Counter<'outcome'> | undefined
   if (config.metricsListen) {
-    const { serveMetrics, clusterRender } = await import('./metrics.js')
-    metricsServer = await serveMetrics(config.metricsListen, clusterRender())
+    const { serveMetrics, clusterRender, webhookAttemptsCounter } = await import('./metrics.js')
+    const own = new (await import('prom-client')).Registry()
+    if (config.dispatch) attempts = webhookAttemptsCounter(own)
+    metricsServer = await serveMetrics(config.metricsListen, clusterRender(own))
   }
+  const dispatcher = config.dispatch
+    ? startWebhookDispatcher(db.kysely, log, {
+        ...DEDICATED_DISPATCHER,
+        ...(attempts ? { onAttempt: (o) => attempts.inc({ outcome: o }) } : {}),
+      })
+    : null
+  if (!dispatcher) await db.close()
   let closing = false
   // Announce only once every worker has listened *and* finished its own start-up, so nothing
   // that reads this line meets a 503.
@@ -228,14 +270,26 @@ async function servePrimary(config: Config, workers: number) {
     announce()
   })
   cluster.on('message', (worker, msg) => {
-    if ((msg as { sightline?: string })?.sightline !== 'ready') return
+    const what = (msg as { sightline?: string })?.sightline
+    if (what === 'queued') return dispatcher?.wake()
+    if (what !== 'ready') return
     ready.add(worker.id)
     announce()
   })
   cluster.on('exit', (worker, code, signal) => {
     ready.delete(worker.id)
     if (closing) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0)
+      if (Object.keys(cluster.workers ?? {}).length > 0) return
+      // The workers are gone: nothing more is queued. Let in-flight deliveries finish (stop's grace).
+      void (async () => {
+        try {
+          await dispatcher?.stop()
+          if (dispatcher) await db.close()
+        } catch (err) {
+          log.error({ err }, 'webhook dispatcher: stopping failed')
+        }
+        process.exit(0)
+      })()
       return
     }
     log.error({ pid: worker.process.pid, code, signal }, 'worker died: starting another')
@@ -326,6 +380,7 @@ async function main(argv: string[]) {
   if (cmd === '--version' || cmd === '-v' || cmd === 'version')
     return void process.stdout.write(`${SERVER_VERSION}\n`)
   if (cmd === 'serve') return serve(rest)
+  if (cmd === 'dispatch') return (await import('./cli/dispatch.js')).run(rest)
   if (cmd === 'apps') return apps(rest)
   if (cmd === 'users') return (await import('./cli/users.js')).run(rest)
   if (cmd === 'visitors') return (await import('./cli/visitors.js')).run(rest)

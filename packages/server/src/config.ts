@@ -13,6 +13,11 @@ export interface Config {
   geo: { cityDb?: string | undefined; asnDb?: string | undefined; ispDb?: string | undefined }
   /** Create a "Demo" app on an empty database and serve the demo page at `/`. */
   demo: boolean
+  /**
+   * Send webhook deliveries from this server (in its process, or in the primary of `--workers N`);
+   * false: only queue them, for a `sightline dispatch` process to send.
+   */
+  dispatch: boolean
   /** Forget visits older than this many days; null: keep everything. */
   retentionDays: number | null
   /** Requests per second per key (token bucket, per process); 0: no limit. */
@@ -184,5 +189,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: Record<string, string 
     },
     metricsListen: parseMetricsListen(pick('metrics-listen', 'SIGHTLINE_METRICS_LISTEN')),
     demo: !/^(false|0|off|no)$/i.test(pick('demo', 'SIGHTLINE_DEMO') ?? 'true'),
+    dispatch: !/^(false|0|off|no)$/i.test(pick('dispatch', 'SIGHTLINE_DISPATCH') ?? 'true'),
   }
 }

@@ -17,10 +17,11 @@ export interface MetricsListen {
 export class Metrics {
   readonly registry = new Registry()
   readonly identifications: Counter<'path' | 'bot'>
-  readonly webhookAttempts: Counter<'outcome'>
+  /** null in a process that does not send webhooks (a worker of `--workers N`: the primary sends them). */
+  readonly webhookAttempts: Counter<'outcome'> | null
   private readonly httpDuration: Histogram<'method' | 'route' | 'status'>
 
-  constructor(db: Db) {
+  constructor(db: Db, opts: { dispatches: boolean } = { dispatches: true }) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
     this.identifications = new Counter({
@@ -36,12 +37,7 @@ export class Metrics {
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     })
-    this.webhookAttempts = new Counter({
-      name: 'sightline_webhook_attempts_total',
-      help: 'Webhook delivery attempts by outcome: delivered, retry (failed, tried again later), failed (given up)',
-      labelNames: ['outcome'],
-      registers,
-    })
+    this.webhookAttempts = opts.dispatches ? webhookAttemptsCounter(this.registry) : null
     const queue = { at: 0, depth: 0, oldest: 0, failed: 0 }
     const readQueue = async () => {
       // One query per scrape, shared by the three gauges below.
@@ -152,8 +148,23 @@ export function shareWithPrimary(registry: Registry) {
   AggregatorRegistry.setRegistries([registry])
 }
 
-/** In the primary of `--workers N`: every worker's metrics, aggregated. */
-export function clusterRender(): () => Promise<{ contentType: string; body: string }> {
+export function webhookAttemptsCounter(registry: Registry): Counter<'outcome'> {
+  return new Counter({
+    name: 'sightline_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome: delivered, retry (failed, tried again later), failed (given up)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  })
+}
+
+/**
+ * In the primary of `--workers N`: every worker's metrics, aggregated, followed by the primary's own
+ * (its webhook dispatcher's attempts), which no worker has.
+ */
+export function clusterRender(own?: Registry): () => Promise<{ contentType: string; body: string }> {
   const aggregator = new AggregatorRegistry()
-  return async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() })
+  return async () => {
+    const body = await aggregator.clusterMetrics()
+    return { contentType: aggregator.contentType, body: own ? `${body}\n${await own.metrics()}` : body }
+  }
 }

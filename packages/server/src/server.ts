@@ -161,7 +161,9 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
   })
   installErrorHandling(app)
   // prom-client is loaded only when metrics are asked for.
-  const metrics = config.metricsListen ? new (await import('./metrics.js')).Metrics(db) : null
+  const metrics = config.metricsListen
+    ? new (await import('./metrics.js')).Metrics(db, { dispatches: opts.webhooks !== false })
+    : null
   metrics?.instrument(app)
   installJsonParser(app)
   // Before any route: it collects each route's schema as it is added.
@@ -216,7 +218,7 @@ export async function createSightline(config: Config, opts: CreateOptions = {}):
       dispatcher = startWebhookDispatcher(
         db.kysely,
         app.log,
-        metrics ? { onAttempt: (outcome) => metrics.webhookAttempts.inc({ outcome }) } : {},
+        metrics?.webhookAttempts ? { onAttempt: (outcome) => metrics.webhookAttempts?.inc({ outcome }) } : {},
       )
     if (opts.maintenance !== false) {
       maintenance = startMaintenance(db.kysely, { retentionDays: config.retentionDays }, app.log)

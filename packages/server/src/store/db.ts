@@ -1,7 +1,15 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, type LogEvent, PostgresAdapter, PostgresDialect, SqliteDialect } from 'kysely'
+import {
+  CompiledQuery,
+  type Driver,
+  Kysely,
+  type LogEvent,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteDialect,
+} from 'kysely'
 import pg from 'pg'
 import { preparedName } from './prepared.js'
 import type { Database } from './schema.js'
@@ -94,6 +102,22 @@ class PreparingClient extends pg.Client {
   }
 }
 
+/**
+ * Transactions take the write lock when they begin (`begin immediate`), waiting for it under
+ * busy_timeout. A deferred transaction that reads first fails at its first write with
+ * SQLITE_BUSY_SNAPSHOT, without waiting, whenever another process (a worker, `sightline dispatch`)
+ * committed meanwhile, and a failed group commit is redone one identification at a time.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver()
+    driver.beginTransaction = async (connection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+    }
+    return driver
+  }
+}
+
 /** The SQLite file the options name: DATABASE_URL's `sqlite:`/`file:` path, or sightline.db in the data dir. */
 export function sqliteFile(opts: DbOptions): string {
   const url = opts.databaseUrl?.trim()
@@ -150,7 +174,7 @@ export function openDatabase(opts: DbOptions): Db {
   // 64 MB of pages instead of 2: event reads touch many rows of the same visitor, address or linked id.
   sqlite.pragma('cache_size = -65536')
   const kysely = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
     log,
   })
   return {

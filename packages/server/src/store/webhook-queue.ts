@@ -60,11 +60,13 @@ export async function claim(db: Db, key: DeliveryKey, now: number, lease: number
   return Number(res.numUpdatedRows) === 1
 }
 
+// The outer conditions re-check each row found by its key; written so that SQLite does not use the
+// due index for them (`|| ''`, `+ 0`), which would walk every due row of a long queue per claim.
 const CLAIM_DUE = statement<{ webhook_id: string; event_id: string }>(
   'update webhook_deliveries set locked_until = ? ' +
-    "where status = 'pending' and next_attempt_at <= ? and locked_until < ? " +
-    'and (webhook_id, event_id) in (select webhook_id, event_id from webhook_deliveries ' +
+    'where (webhook_id, event_id) in (select webhook_id, event_id from webhook_deliveries ' +
     "where status = 'pending' and next_attempt_at <= ? and locked_until < ? order by next_attempt_at limit ?) " +
+    "and status || '' = 'pending' and next_attempt_at + 0 <= ? and locked_until < ? " +
     'returning webhook_id, event_id',
 )
 
@@ -74,7 +76,7 @@ const CLAIM_DUE = statement<{ webhook_id: string; event_id: string }>(
  * meanwhile is re-checked by the UPDATE and left out.
  */
 export async function claimDue(db: Db, now: number, lease: number, limit: number): Promise<DeliveryKey[]> {
-  const { rows } = await CLAIM_DUE(db, [lease, now, now, now, now, limit])
+  const { rows } = await CLAIM_DUE(db, [lease, now, now, limit, now, now])
   return rows.map((r) => ({ webhookId: r.webhook_id, eventId: r.event_id }))
 }
 

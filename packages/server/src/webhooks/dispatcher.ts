@@ -21,6 +21,8 @@ import { signatureHeaders } from './signing.js'
 import { settlesWithin, Waker } from './waker.js'
 
 export interface Dispatcher {
+  /** Deliveries were queued elsewhere (another process): poll soon instead of at the next idle poll. */
+  wake(): void
   stop(): Promise<void>
 }
 
@@ -59,6 +61,13 @@ export const DEFAULT_DISPATCHER_OPTIONS: DispatcherOptions = {
   keepFinishedMs: 30 * 24 * 3_600_000,
   pruneEveryMs: 3_600_000,
 }
+
+/**
+ * A process that does nothing but dispatch (`sightline dispatch`, the primary of `--workers N`) claims
+ * larger batches: on SQLite each claim waits for the write lock that the servers' identifications keep
+ * busy. As many sends in flight as a server's dispatcher: a receiver sees the same concurrency.
+ */
+export const DEDICATED_DISPATCHER = { batchSize: 50 } as const
 
 export type DispatcherOverrides = Partial<Omit<DispatcherOptions, 'retry'>> & { retry?: Partial<RetryPolicy> }
 
@@ -252,6 +261,7 @@ export function startWebhookDispatcher(
 
   let stopping: Promise<void> | null = null
   return {
+    wake: () => waker.wakeSoon(20),
     stop() {
       stopping ??= (async () => {
         stopped = true
