@@ -316,6 +316,40 @@ async function storedPaths(db: Target['db'], requestIds: string[]): Promise<Map<
   return out
 }
 
+/**
+ * 90% bootstrap interval of p99(a) ÷ p99(b) over pairs: request i of a and of b were sent at the same
+ * instant, so a pair is resampled whole (the load it met is in both).
+ */
+export function pairedP99Interval(
+  a: Float64Array,
+  b: Float64Array,
+  seed: number,
+  rounds = 1000,
+): [number, number] {
+  const pairs: number[] = []
+  for (let i = 0; i < a.length; i++) if (!Number.isNaN(a[i]!) && !Number.isNaN(b[i]!)) pairs.push(i)
+  const n = pairs.length
+  if (n === 0) return [Number.NaN, Number.NaN]
+  const r = new Rng(seed)
+  const xa = new Float64Array(n)
+  const xb = new Float64Array(n)
+  const k = Math.min(n - 1, Math.max(0, Math.ceil(0.99 * n) - 1))
+  const ratios: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    for (let j = 0; j < n; j++) {
+      const i = pairs[r.int(n)]!
+      xa[j] = a[i]!
+      xb[j] = b[i]!
+    }
+    xa.sort()
+    xb.sort()
+    ratios.push(xa[k]! / xb[k]!)
+  }
+  ratios.sort((x, y) => x - y)
+  const q = (p: number) => Math.round(ratios[Math.floor(p * (rounds - 1))]! * 100) / 100
+  return [q(0.05), q(0.95)]
+}
+
 /** A server measured at a stage: the stage's own, or the reference server on a copy of the first stage. */
 export interface Target {
   http: Http
@@ -330,14 +364,20 @@ export interface Target {
   reference: boolean
 }
 
-/** Measures the targets side by side (lanes): one measurement per target, in order. */
+/**
+ * Measures the targets side by side (lanes): one measurement per target, in order, and with two targets
+ * the 90% interval of the first's p99 ÷ the second's.
+ */
 export async function measureStage(
   targets: Target[],
   ds: Dataset,
   keys: { publicKey: string; secretKey: string; tokenSecret: string },
   opts: MeasureOptions,
   stage: number,
-): Promise<StageMeasurement[]> {
+): Promise<{
+  measurements: StageMeasurement[]
+  p99Ratio90?: { identify: [number, number]; get: [number, number] }
+}> {
   const T = targets.length
   const seed = (base: number, t: number) =>
     targets[t]!.reference ? mix(base, 0x7e5, opts.seed) : mix(base, stage, opts.seed)
@@ -552,5 +592,16 @@ export async function measureStage(
       rssPeakMb: Math.round(peak[t]! * 10) / 10,
     })
   }
-  return out
+  if (T !== 2) return { measurements: out }
+  return {
+    measurements: out,
+    p99Ratio90: {
+      identify: pairedP99Interval(
+        identifies[0]!.byIndex,
+        identifies[1]!.byIndex,
+        mix(0xb0, stage, opts.seed),
+      ),
+      get: pairedP99Interval(gets[0]!.byIndex, gets[1]!.byIndex, mix(0xb1, stage, opts.seed)),
+    },
+  }
 }

@@ -177,6 +177,8 @@ interface StageResult extends StageMeasurement {
   dbSizeMb: number
   /** The reference server's measurement (a copy of the first stage), in the same seconds. */
   reference: StageMeasurement
+  /** 90% bootstrap intervals of p99 stage ÷ reference, over the pairs of requests sent together. */
+  p99Ratio90: { identify: [number, number]; get: [number, number] }
 }
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`)
@@ -350,7 +352,7 @@ async function runDb(
         log(
           `${kind} ${name}: measuring beside the reference (pid ${reference.child.pid}, ${label(ds.stageVisits[0]!)} on ${copy.location}): ${o.requests} GET + ${o.requests} identify each, ${o.concurrency} in flight at each…`,
         )
-        let m: StageMeasurement[]
+        let m: Awaited<ReturnType<typeof measureStage>>
         try {
           m = await measureStage(
             [
@@ -387,13 +389,14 @@ async function runDb(
           loadDbSeconds: Math.round(loadDbSeconds * 10) / 10,
           settleSeconds: Math.round(settleSeconds * 10) / 10,
           dbSizeMb: Math.round((await db.sizeBytes()) / 1e5) / 10,
-          ...m[0]!,
-          reference: m[1]!,
+          ...m.measurements[0]!,
+          reference: m.measurements[1]!,
+          p99Ratio90: m.p99Ratio90!,
         }
         results.push(r)
         const ref = r.reference
         log(
-          `${kind} ${name}: GET p50 ${r.get.p50} p99 ${r.get.p99} ms (reference ${ref.get.p50}, ${ref.get.p99}) · identify p50 ${r.identify.p50} p99 ${r.identify.p99} ms (reference ${ref.identify.p50}, ${ref.identify.p99}) · CPU ms/request GET ${r.get.serverCpuMsPerRequest} (${ref.get.serverCpuMsPerRequest}), identify ${r.identify.serverCpuMsPerRequest} (${ref.identify.serverCpuMsPerRequest}) · RSS ${r.rssMb} MB · ${r.get.errors + r.identify.errors} errors (reference ${ref.get.errors + ref.identify.errors}) · returning matched ${r.identify.returningMatched}/${r.identify.returning} · paths ${pathLine(r)} (reference ${pathLine(ref)})`,
+          `${kind} ${name}: GET p50 ${r.get.p50} p99 ${r.get.p99} ms (reference ${ref.get.p50}, ${ref.get.p99}; p99 ratio 90% ${r.p99Ratio90.get.join('–')}) · identify p50 ${r.identify.p50} p99 ${r.identify.p99} ms (reference ${ref.identify.p50}, ${ref.identify.p99}; p99 ratio 90% ${r.p99Ratio90.identify.join('–')}) · CPU ms/request GET ${r.get.serverCpuMsPerRequest} (${ref.get.serverCpuMsPerRequest}), identify ${r.identify.serverCpuMsPerRequest} (${ref.identify.serverCpuMsPerRequest}) · RSS ${r.rssMb} MB · ${r.get.errors + r.identify.errors} errors (reference ${ref.get.errors + ref.identify.errors}) · returning matched ${r.identify.returningMatched}/${r.identify.returning} · paths ${pathLine(r)} (reference ${pathLine(ref)})`,
         )
       }
       diagnostics = await diagnose(db, ds, ds.stageVisitors.at(-1)!)
@@ -422,8 +425,10 @@ interface Paired {
   stage: string
   identifyP50: number
   identifyP99: number
+  identifyP99Interval: [number, number]
   getP50: number
   getP99: number
+  getP99Interval: [number, number]
 }
 
 /** Issue 13's cost target: identify p99 at the last stage within this factor of the first (paired). */
@@ -437,8 +442,10 @@ const paired = (results: StageResult[]): Paired[] =>
     stage: r.stage,
     identifyP50: ratio(r.identify.p50, r.reference.identify.p50),
     identifyP99: ratio(r.identify.p99, r.reference.identify.p99),
+    identifyP99Interval: r.p99Ratio90.identify,
     getP50: ratio(r.get.p50, r.reference.get.p50),
     getP99: ratio(r.get.p99, r.reference.get.p99),
+    getP99Interval: r.p99Ratio90.get,
   }))
 
 /** Per database, the paired ratio at the last stage measured against the target. */
@@ -483,12 +490,13 @@ function markdown(
 ) {
   const lines: string[] = []
   const ms = (stage: number, ref: number) => `${fmt(stage, 1)} / ${fmt(ref, 1)}`
+  const interval = ([lo, hi]: [number, number]) => `${fmt(lo, 2)}–${fmt(hi, 2)}`
   lines.push(
     `bench:scale — ${o.requests} requests per call, stage and server, ${o.concurrency} in flight at each server (stage and reference side by side); load average ${load.start.map((x) => fmt(x, 2)).join(' ')} at start, ${load.end.map((x) => fmt(x, 2)).join(' ')} at end`,
     '',
     'Paired: each stage server beside a reference server on a copy of the first stage, the same requests interleaved (stage / reference):',
     '',
-    '| db | stage (visits) | identify p50 ms | identify p99 ms | identify p50, p99 ratio | GET p50 ms | GET p99 ms | GET p50, p99 ratio | server CPU ms/request identify | server CPU ms/request GET |',
+    '| db | stage (visits) | identify p50 ms | identify p99 ms | identify p50, p99 ratio (p99 90% interval) | GET p50 ms | GET p99 ms | GET p50, p99 ratio (p99 90% interval) | server CPU ms/request identify | server CPU ms/request GET |',
     '|---|---|---|---|---|---|---|---|---|---|',
   )
   const pr = paired(results)
@@ -496,13 +504,13 @@ function markdown(
     const f = r.reference
     const p = pr[k]!
     lines.push(
-      `| ${r.db} | ${r.stage} | ${ms(r.identify.p50, f.identify.p50)} | ${ms(r.identify.p99, f.identify.p99)} | ${fmt(p.identifyP50, 2)}×, **${fmt(p.identifyP99, 2)}×** | ${ms(r.get.p50, f.get.p50)} | ${ms(r.get.p99, f.get.p99)} | ${fmt(p.getP50, 2)}×, ${fmt(p.getP99, 2)}× | ${fmt(r.identify.serverCpuMsPerRequest, 2)} / ${fmt(f.identify.serverCpuMsPerRequest, 2)} | ${fmt(r.get.serverCpuMsPerRequest, 2)} / ${fmt(f.get.serverCpuMsPerRequest, 2)} |`,
+      `| ${r.db} | ${r.stage} | ${ms(r.identify.p50, f.identify.p50)} | ${ms(r.identify.p99, f.identify.p99)} | ${fmt(p.identifyP50, 2)}×, **${fmt(p.identifyP99, 2)}×** (${interval(p.identifyP99Interval)}) | ${ms(r.get.p50, f.get.p50)} | ${ms(r.get.p99, f.get.p99)} | ${fmt(p.getP50, 2)}×, ${fmt(p.getP99, 2)}× (${interval(p.getP99Interval)}) | ${fmt(r.identify.serverCpuMsPerRequest, 2)} / ${fmt(f.identify.serverCpuMsPerRequest, 2)} | ${fmt(r.get.serverCpuMsPerRequest, 2)} / ${fmt(f.get.serverCpuMsPerRequest, 2)} |`,
     )
   })
   lines.push('')
   for (const v of verdicts(results)) {
     lines.push(
-      `${v.db}: identify p99 at ${v.stage} ÷ reference = ${fmt(v.identifyP99, 2)}× (target ≤ ${v.target}×): ${v.met ? 'met' : 'NOT met'}; GET p99 ${fmt(v.getP99, 2)}×`,
+      `${v.db}: identify p99 at ${v.stage} ÷ reference = ${fmt(v.identifyP99, 2)}× (90% interval ${interval(v.identifyP99Interval)}; target ≤ ${v.target}×): ${v.met ? 'met' : 'NOT met'}; GET p99 ${fmt(v.getP99, 2)}× (${interval(v.getP99Interval)})`,
     )
   }
   lines.push(
