@@ -1,7 +1,8 @@
-// Direct database access for bench:scale: a fresh store (SQLite file or PostgreSQL schema), bulk loading
-// in batched transactions, and the few small queries the benchmark needs. The server owns the schema
-// (its migrations create it); this only inserts rows, through the parent table `visits`.
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+// Direct database access for bench:scale: a fresh store (SQLite file or PostgreSQL database), bulk loading
+// in batched transactions, the few small queries the benchmark needs, and frozen copies of a stage for the
+// reference server. The server owns the schema (its migrations create it); this only inserts rows,
+// through the parent table `visits`.
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
@@ -107,19 +108,79 @@ export interface BenchDb {
    */
   settle(): Promise<void>
   sizeBytes(): Promise<number>
-  /** Closes the connection and removes the data (file or schema). */
+  /** Closes the connection, keeping the data. */
+  close(): Promise<void>
+  /** Closes the connection and removes the data (file or database, frozen copies included). */
   destroy(): Promise<void>
+}
+
+/** A few queries on a database the bench does not load. */
+export interface Queryable {
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>
+  close(): Promise<void>
+}
+
+/** A copy of the frozen store, for a reference server. */
+export interface StoreCopy {
+  url: string
+  location: string
+  open(): Queryable
+  /** Removes the copy (close what open() returned first). */
+  drop(): Promise<void>
+}
+
+export interface Store {
+  /** DATABASE_URL for the server. */
+  url: string
+  open(): BenchDb
+  /** Freezes the store as it is now. Nothing may be connected to it (PostgreSQL's TEMPLATE needs that). */
+  freeze(): Promise<void>
+  /** A fresh copy of the frozen store. */
+  copy(): Promise<StoreCopy>
 }
 
 const VISITS_BATCH = 1000
 const SMALL_BATCH = 5000
 
 /** A fresh SQLite file in a temp dir; the bulk loader is a second connection beside the server's. */
-export async function sqliteStore(): Promise<{ url: string; open(): BenchDb }> {
+export async function sqliteStore(): Promise<Store> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sightline-scale-'))
   const file = path.join(dir, 'sightline.db')
+  const frozen = path.join(dir, 'frozen.db')
+  let copies = 0
+  // With every connection closed, the file and its WAL (if one is left) are the whole database.
+  const copyDb = (from: string, to: string) => {
+    copyFileSync(from, to)
+    if (existsSync(`${from}-wal`)) copyFileSync(`${from}-wal`, `${to}-wal`)
+  }
   return {
     url: `sqlite:${file}`,
+    async freeze() {
+      copyDb(file, frozen)
+    },
+    async copy() {
+      const to = path.join(dir, `reference-${++copies}.db`)
+      copyDb(frozen, to)
+      return {
+        url: `sqlite:${to}`,
+        location: to,
+        open() {
+          const db = new SqliteDatabase(to)
+          db.pragma('busy_timeout = 300000')
+          return {
+            async query<T>(sql: string, params: unknown[] = []) {
+              return db.prepare(sql).all(...params) as T[]
+            },
+            async close() {
+              db.close()
+            },
+          }
+        },
+        async drop() {
+          for (const f of [to, `${to}-wal`, `${to}-shm`]) rmSync(f, { force: true })
+        },
+      }
+    },
     open(): BenchDb {
       const db = new SqliteDatabase(file)
       db.pragma('journal_mode = WAL')
@@ -209,8 +270,11 @@ export async function sqliteStore(): Promise<{ url: string; open(): BenchDb }> {
           }
           return n
         },
-        async destroy() {
+        async close() {
           db.close()
+        },
+        async destroy() {
+          if (db.open) db.close()
           rmSync(dir, { recursive: true, force: true })
         },
       }
@@ -256,25 +320,73 @@ const numbered = (sql: string) => {
   return sql.replace(/\?/g, () => `$${++i}`)
 }
 
-/** A fresh schema `sightline_bench_<random>` in the test database; the server gets it via `options`. */
-export async function postgresStore(): Promise<{ url: string; open(): BenchDb }> {
-  const schema = `sightline_bench_${Math.random().toString(36).slice(2, 10)}`
+/** A database URL like PG_BASE_URL's, naming another database. */
+const pgUrl = (database: string) => {
+  const u = new URL(PG_BASE_URL)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+/** Runs statements on PG_BASE_URL's database (CREATE / DROP DATABASE cannot run inside the one they copy). */
+async function pgAdmin(...statements: string[]) {
   const admin = new pg.Client({ connectionString: PG_BASE_URL })
   await admin.connect()
-  await admin.query(`CREATE SCHEMA ${schema}`)
-  await admin.end()
-  const sep = PG_BASE_URL.includes('?') ? '&' : '?'
-  const url = `${PG_BASE_URL}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`
+  try {
+    for (const sql of statements) await admin.query(sql)
+  } finally {
+    await admin.end()
+  }
+}
+
+/**
+ * A fresh database `sightline_bench_<random>` beside PG_BASE_URL's (a whole database, not a schema:
+ * `CREATE DATABASE … TEMPLATE` copies databases).
+ */
+export async function postgresStore(): Promise<Store> {
+  const name = `sightline_bench_${Math.random().toString(36).slice(2, 10)}`
+  const frozen = `${name}_frozen`
+  const created = new Set<string>()
+  const create = async (db: string, template?: string) => {
+    await pgAdmin(`CREATE DATABASE ${db}${template ? ` TEMPLATE ${template}` : ''}`)
+    created.add(db)
+  }
+  const drop = async (db: string) => {
+    await pgAdmin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)
+    created.delete(db)
+  }
+  await create(name)
+  const url = pgUrl(name)
+  let copies = 0
   return {
     url,
+    async freeze() {
+      await create(frozen, name)
+    },
+    async copy() {
+      const db = `${name}_reference_${++copies}`
+      await create(db, frozen)
+      return {
+        url: pgUrl(db),
+        location: `postgres://127.0.0.1:5432/${db}`,
+        open() {
+          const client = new pg.Client({ connectionString: pgUrl(db) })
+          const ready = client.connect()
+          return {
+            async query<T>(sql: string, params: unknown[] = []) {
+              await ready
+              return (await client.query(numbered(sql), params)).rows as T[]
+            },
+            async close() {
+              await client.end()
+            },
+          }
+        },
+        drop: () => drop(db),
+      }
+    },
     open(): BenchDb {
       const client = new pg.Client({ connectionString: url })
-      const ready = client.connect().then(async () => {
-        const { rows } = await client.query<{ s: string | null }>('select current_schema() as s')
-        if (rows[0]?.s !== schema) {
-          throw new Error(`the options parameter was not applied (current_schema: ${rows[0]?.s})`)
-        }
-      })
+      const ready = client.connect()
       const q = async (sql: string, params: unknown[] = []) => {
         await ready
         return client.query(numbered(sql), params)
@@ -283,7 +395,7 @@ export async function postgresStore(): Promise<{ url: string; open(): BenchDb }>
       return {
         kind: 'postgres',
         url,
-        location: `postgres://127.0.0.1:5432/test, schema ${schema}`,
+        location: `postgres://127.0.0.1:5432/${name}`,
         async query<T>(sql: string, params: unknown[] = []) {
           return (await q(sql, params)).rows as T[]
         },
@@ -372,28 +484,21 @@ export async function postgresStore(): Promise<{ url: string; open(): BenchDb }>
         async sizeBytes() {
           const { rows } = await q(
             `select coalesce(sum(pg_total_relation_size(c.oid)), 0)::int8 as n from pg_class c
-             join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind in ('r', 'p', 'm')`,
-            [schema],
+             join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = current_schema() and c.relkind in ('r', 'p', 'm')`,
           )
           return Number(rows[0]?.n ?? 0)
+        },
+        async close() {
+          await client.end()
         },
         async destroy() {
           try {
             await client.end()
           } catch {}
-          await dropSchema(schema)
+          for (const db of [...created]) await drop(db)
         },
       }
     },
-  }
-}
-
-async function dropSchema(schema: string) {
-  const admin = new pg.Client({ connectionString: PG_BASE_URL })
-  await admin.connect()
-  try {
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-  } finally {
-    await admin.end()
   }
 }

@@ -180,35 +180,47 @@ function summarize(ms: number[], errors: number): Latency {
   return { n: s.length, p50: r(q(0.5)), p99: r(q(0.99)), max: r(s.at(-1) ?? Number.NaN), errors }
 }
 
-/** Runs `n` requests with `concurrency` in flight (closed loop); `check` says whether a reply is right. */
-async function steady(
+/**
+ * Runs `n` requests per target in `concurrency` lanes (closed loop): a lane sends its request `i` to every
+ * target at once and takes the next `i` when all have answered. Every target has at most `concurrency` in
+ * flight, and the targets' requests run in the same instants, under the same load. `check` says whether
+ * a reply is right.
+ */
+async function lanes(
+  targets: number,
   n: number,
   concurrency: number,
-  make: (i: number) => () => Promise<Reply>,
-  check: (i: number, r: Reply) => boolean,
+  make: (t: number, i: number) => () => Promise<Reply>,
+  check: (t: number, i: number, r: Reply) => boolean,
   onSample?: () => void,
-): Promise<Latency & { byIndex: Float64Array }> {
-  const ms: number[] = []
-  const byIndex = new Float64Array(n).fill(Number.NaN)
-  let errors = 0
+): Promise<(Latency & { byIndex: Float64Array })[]> {
+  const ms = Array.from({ length: targets }, () => [] as number[])
+  const byIndex = Array.from({ length: targets }, () => new Float64Array(n).fill(Number.NaN))
+  const errors = new Array<number>(targets).fill(0)
   let next = 0
   const sampler = onSample ? setInterval(onSample, 200) : null
-  const worker = async () => {
-    while (next < n) {
-      const i = next++
-      try {
-        const r = await make(i)()
-        ms.push(r.ms)
-        byIndex[i] = r.ms
-        if (!check(i, r)) errors++
-      } catch {
-        errors++
-      }
+  const one = async (t: number, i: number) => {
+    try {
+      const r = await make(t, i)()
+      ms[t]!.push(r.ms)
+      byIndex[t]![i] = r.ms
+      if (!check(t, i, r)) errors[t]!++
+    } catch {
+      errors[t]!++
     }
   }
-  await Promise.all(Array.from({ length: concurrency }, worker))
+  const order = Array.from({ length: targets }, (_, t) => t)
+  const lane = async () => {
+    while (next < n) {
+      const i = next++
+      // Which target is sent to first alternates.
+      const ts = i % 2 === 0 ? order : [...order].reverse()
+      await Promise.all(ts.map((t) => one(t, i)))
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, lane))
   if (sampler) clearInterval(sampler)
-  return { ...summarize(ms, errors), byIndex }
+  return ms.map((m, t) => ({ ...summarize(m, errors[t]!), byIndex: byIndex[t]! }))
 }
 
 /** Visits in a GET answer, without parsing it: one `"visitorId":` per visit. */
@@ -286,7 +298,7 @@ export const PATHS = ['storedId', 'fingerprint', 'fuzzy', 'new'] as const
 export type Path = (typeof PATHS)[number]
 
 /** The path each of these requests took, from the identification the server stored with the visit. */
-async function storedPaths(db: BenchDb, requestIds: string[]): Promise<Map<string, Path>> {
+async function storedPaths(db: Target['db'], requestIds: string[]): Promise<Map<string, Path>> {
   const out = new Map<string, Path>()
   for (let i = 0; i < requestIds.length; i += 500) {
     const ids = requestIds.slice(i, i + 500)
@@ -304,35 +316,97 @@ async function storedPaths(db: BenchDb, requestIds: string[]): Promise<Map<strin
   return out
 }
 
+/**
+ * 90% bootstrap interval of p99(a) ÷ p99(b) over pairs: request i of a and of b were sent at the same
+ * instant, so a pair is resampled whole (the load it met is in both).
+ */
+export function pairedP99Interval(
+  a: Float64Array,
+  b: Float64Array,
+  seed: number,
+  rounds = 1000,
+): [number, number] {
+  const pairs: number[] = []
+  for (let i = 0; i < a.length; i++) if (!Number.isNaN(a[i]!) && !Number.isNaN(b[i]!)) pairs.push(i)
+  const n = pairs.length
+  if (n === 0) return [Number.NaN, Number.NaN]
+  const r = new Rng(seed)
+  const xa = new Float64Array(n)
+  const xb = new Float64Array(n)
+  const k = Math.min(n - 1, Math.max(0, Math.ceil(0.99 * n) - 1))
+  const ratios: number[] = []
+  for (let round = 0; round < rounds; round++) {
+    for (let j = 0; j < n; j++) {
+      const i = pairs[r.int(n)]!
+      xa[j] = a[i]!
+      xb[j] = b[i]!
+    }
+    xa.sort()
+    xb.sort()
+    ratios.push(xa[k]! / xb[k]!)
+  }
+  ratios.sort((x, y) => x - y)
+  const q = (p: number) => Math.round(ratios[Math.floor(p * (rounds - 1))]! * 100) / 100
+  return [q(0.05), q(0.95)]
+}
+
+/** A server measured at a stage: the stage's own, or the reference server on a copy of the first stage. */
+export interface Target {
+  http: Http
+  db: { query<T>(sql: string, params?: unknown[]): Promise<T[]> }
+  pid: number
+  /** Visitors in its store: requests pick among them. */
+  loaded: number
+  /**
+   * Requests drawn for this stage (the stage server), or the same ones at every stage (the reference: its
+   * store is the same copy each time).
+   */
+  reference: boolean
+}
+
+/**
+ * Measures the targets side by side (lanes): one measurement per target, in order, and with two targets
+ * the 90% interval of the first's p99 ÷ the second's.
+ */
 export async function measureStage(
-  http: Http,
-  db: BenchDb,
-  pid: number,
+  targets: Target[],
   ds: Dataset,
-  loaded: number,
   keys: { publicKey: string; secretKey: string; tokenSecret: string },
   opts: MeasureOptions,
   stage: number,
-): Promise<StageMeasurement> {
-  const picker = new VisitorPicker(ds, loaded)
-  let peak = rssMb(pid)
+): Promise<{
+  measurements: StageMeasurement[]
+  p99Ratio90?: { identify: [number, number]; get: [number, number] }
+}> {
+  const T = targets.length
+  const seed = (base: number, t: number) =>
+    targets[t]!.reference ? mix(base, 0x7e5, opts.seed) : mix(base, stage, opts.seed)
+  const pickers = targets.map((t) => new VisitorPicker(ds, t.loaded))
+  const peak = targets.map((t) => rssMb(t.pid))
   const sample = () => {
-    try {
-      peak = Math.max(peak, rssMb(pid))
-    } catch {}
+    targets.forEach((t, k) => {
+      try {
+        peak[k] = Math.max(peak[k]!, rssMb(t.pid))
+      } catch {}
+    })
   }
+  const cpu = () => targets.map((t) => cpuMs(t.pid))
+  const cpuPerRequest = (before: number[]) =>
+    cpu().map((c, k) => Math.round(((c - before[k]!) / opts.requests) * 100) / 100)
 
   // GET /v1/visitors/:id — 60% weighted by traffic (default limit, 100), 25% any visitor ?limit=10,
   // 15% the heaviest 1% of visitors ?limit=100.
-  const getPlan = (r: Rng) => {
+  const getPlan = (t: number, r: Rng) => {
+    const picker = pickers[t]!
     const u = r.next()
     if (u < 0.6) return { v: picker.weighted(r), q: '' }
     if (u < 0.85) return { v: picker.uniform(r), q: '?limit=10' }
     return { v: picker.heavyOne(r), q: '?limit=100' }
   }
   const expected = (v: number, q: string) => Math.min(ds.counts[v]!, q === '?limit=10' ? 10 : 100)
-  const getReq = (r: Rng) => {
-    const { v, q } = getPlan(r)
+  const getReq = (t: number, r: Rng) => {
+    const { v, q } = getPlan(t, r)
+    const http = targets[t]!.http
     return {
       v,
       q,
@@ -340,22 +414,29 @@ export async function measureStage(
       run: () => http.send('GET', `/v1/visitors/${ds.visitorIds[v]}${q}`, { auth: keys.secretKey }),
     }
   }
-  const warmR = new Rng(mix(0xa1, stage, opts.seed))
-  await steady(
+  const warmGet = targets.map((_, t) => {
+    const r = new Rng(seed(0xa1, t))
+    return Array.from({ length: opts.warmup }, () => getReq(t, r))
+  })
+  await lanes(
+    T,
     opts.warmup,
     opts.concurrency,
-    () => getReq(warmR).run,
+    (t, i) => warmGet[t]![i]!.run,
     () => true,
   )
-  const getR = new Rng(mix(0x9e7, stage, opts.seed))
-  const getPlans = Array.from({ length: opts.requests }, () => getReq(getR))
-  const getCpu0 = cpuMs(pid)
-  const get = await steady(
+  const getPlans = targets.map((_, t) => {
+    const r = new Rng(seed(0x9e7, t))
+    return Array.from({ length: opts.requests }, () => getReq(t, r))
+  })
+  const getCpu0 = cpu()
+  const gets = await lanes(
+    T,
     opts.requests,
     opts.concurrency,
-    (i) => getPlans[i]!.run,
-    (i, reply) => {
-      const p = getPlans[i]!
+    (t, i) => getPlans[t]![i]!.run,
+    (t, i, reply) => {
+      const p = getPlans[t]![i]!
       if (reply.status !== 200) return false
       p.visits = countVisits(reply.body)
       // Every tenth answer is parsed in full (parsing all of them would load the 2 cores we share).
@@ -364,29 +445,20 @@ export async function measureStage(
     },
     sample,
   )
-  const getCpu = (cpuMs(pid) - getCpu0) / opts.requests
-  const classes: GetClass[] = [
-    ['traffic-weighted, default limit (100)', ''],
-    ['any visitor, ?limit=10', '?limit=10'],
-    ['top 1% heaviest, ?limit=100', '?limit=100'],
-  ].map(([name, q]) => {
-    const idx = getPlans.flatMap((p, i) => (p.q === q ? [i] : []))
-    const lat = summarize(
-      idx.map((i) => get.byIndex[i]!).filter((x) => !Number.isNaN(x)),
-      0,
-    )
-    const visits = idx.reduce((n, i) => n + getPlans[i]!.visits, 0)
-    return { name: name!, ...lat, avgVisits: idx.length ? Math.round((visits / idx.length) * 10) / 10 : 0 }
-  })
-  const allVisits = getPlans.reduce((n, p) => n + p.visits, 0)
+  const getCpu = cpuPerRequest(getCpu0)
 
   // POST /v1/identify — returning visitors (weighted by traffic) with their cookie (45%); returning ones
   // that lost it, from the address their stored profile holds: the same browser (20%: the exact-
   // fingerprint path) or one that has since installed a font (10%: the similar-fingerprint path); and
   // new browsers (25%). Which path each request took is read back from the visit the server stored.
-  let newDevice = 2_000_000_000 + stage * 10_000_000 + (opts.seed % 1000) * 10_000
+  const newDevice = targets.map((t) =>
+    t.reference
+      ? 3_000_000_000 + (opts.seed % 1000) * 10_000
+      : 2_000_000_000 + stage * 10_000_000 + (opts.seed % 1000) * 10_000,
+  )
   const nowUs = () => Date.now() * 1000
-  const identifyReq = (r: Rng) => {
+  const identifyReq = (t: number, r: Rng) => {
+    const picker = pickers[t]!
     const u = r.next()
     let kind: IdentifyKind = u < 0.45 ? 'cookie' : u < 0.65 ? 'exact' : u < 0.75 ? 'similar' : 'new'
     let v = kind === 'new' ? -1 : picker.weighted(r)
@@ -395,7 +467,7 @@ export async function measureStage(
       for (let k = 0; k < 50 && ds.currentVersion[v] !== 0; k++) v = picker.weighted(r)
       if (ds.currentVersion[v] !== 0) kind = 'exact'
     }
-    const d = v < 0 ? device(newDevice++) : device(v, kind === 'similar' ? 1 : ds.currentVersion[v]!)
+    const d = v < 0 ? device(newDevice[t]!++) : device(v, kind === 'similar' ? 1 : ds.currentVersion[v]!)
     const f = FAMILIES[d.family]!
     const comps = components(d, r, nowUs())
     const storedId =
@@ -412,6 +484,7 @@ export async function measureStage(
         tag: { orderId: r.int(1e7) },
       },
     )
+    const http = targets[t]!.http
     return {
       kind,
       v,
@@ -419,77 +492,116 @@ export async function measureStage(
       run: () => http.send('POST', '/v1/identify', identifyHeaders(f.userAgent, ip), body),
     }
   }
-  const warmI = new Rng(mix(0xa2, stage, opts.seed))
-  await steady(
+  const warmId = targets.map((_, t) => {
+    const r = new Rng(seed(0xa2, t))
+    return Array.from({ length: opts.warmup }, () => identifyReq(t, r))
+  })
+  await lanes(
+    T,
     opts.warmup,
     opts.concurrency,
-    () => identifyReq(warmI).run,
+    (t, i) => warmId[t]![i]!.run,
     () => true,
   )
-  const idR = new Rng(mix(0x1d, stage, opts.seed))
-  const plans = Array.from({ length: opts.requests }, () => identifyReq(idR))
-  let returning = 0
-  let matched = 0
-  let newFound = 0
-  const idCpu0 = cpuMs(pid)
-  const identify = await steady(
+  const plans = targets.map((_, t) => {
+    const r = new Rng(seed(0x1d, t))
+    return Array.from({ length: opts.requests }, () => identifyReq(t, r))
+  })
+  const returning = new Array<number>(T).fill(0)
+  const matched = new Array<number>(T).fill(0)
+  const newFound = new Array<number>(T).fill(0)
+  const idCpu0 = cpu()
+  const identifies = await lanes(
+    T,
     opts.requests,
     opts.concurrency,
-    (i) => plans[i]!.run,
-    (i, reply) => {
+    (t, i) => plans[t]![i]!.run,
+    (t, i, reply) => {
       if (reply.status !== 200) return false
-      const p = plans[i]!
+      const p = plans[t]![i]!
       const res = JSON.parse(reply.body) as { requestId: string; visitorId: string; visitorFound: boolean }
       p.requestId = res.requestId
       if (p.kind === 'new') {
-        if (res.visitorFound) newFound++
+        if (res.visitorFound) newFound[t]!++
         return !res.visitorFound
       }
-      returning++
-      if (res.visitorId === ds.visitorIds[p.v]) matched++
+      returning[t]!++
+      if (res.visitorId === ds.visitorIds[p.v]) matched[t]!++
       return true
     },
     sample,
   )
-  const idCpu = (cpuMs(pid) - idCpu0) / opts.requests
+  const idCpu = cpuPerRequest(idCpu0)
   sample()
-  const stored = await storedPaths(
-    db,
-    plans.map((p) => p.requestId).filter((id) => id !== ''),
-  )
-  const paths = Object.fromEntries(
-    IDENTIFY_KINDS.map((k) => [k, Object.fromEntries(PATHS.map((p) => [p, 0]))]),
-  ) as Record<IdentifyKind, Record<Path, number>>
-  for (const p of plans) {
-    const path = stored.get(p.requestId)
-    if (path) paths[p.kind][path]++
+
+  const out: StageMeasurement[] = []
+  for (let t = 0; t < T; t++) {
+    const get = gets[t]!
+    const identify = identifies[t]!
+    const classes: GetClass[] = [
+      ['traffic-weighted, default limit (100)', ''],
+      ['any visitor, ?limit=10', '?limit=10'],
+      ['top 1% heaviest, ?limit=100', '?limit=100'],
+    ].map(([name, q]) => {
+      const idx = getPlans[t]!.flatMap((p, i) => (p.q === q ? [i] : []))
+      const lat = summarize(
+        idx.map((i) => get.byIndex[i]!).filter((x) => !Number.isNaN(x)),
+        0,
+      )
+      const visits = idx.reduce((n, i) => n + getPlans[t]![i]!.visits, 0)
+      return { name: name!, ...lat, avgVisits: idx.length ? Math.round((visits / idx.length) * 10) / 10 : 0 }
+    })
+    const allVisits = getPlans[t]!.reduce((n, p) => n + p.visits, 0)
+    const stored = await storedPaths(
+      targets[t]!.db,
+      plans[t]!.map((p) => p.requestId).filter((id) => id !== ''),
+    )
+    const paths = Object.fromEntries(
+      IDENTIFY_KINDS.map((k) => [k, Object.fromEntries(PATHS.map((p) => [p, 0]))]),
+    ) as Record<IdentifyKind, Record<Path, number>>
+    for (const p of plans[t]!) {
+      const path = stored.get(p.requestId)
+      if (path) paths[p.kind][path]++
+    }
+    out.push({
+      get: {
+        n: get.n,
+        p50: get.p50,
+        p99: get.p99,
+        max: get.max,
+        errors: get.errors,
+        avgVisits: Math.round((allVisits / getPlans[t]!.length) * 10) / 10,
+        mix: '60% traffic-weighted (default limit, 100), 25% any visitor ?limit=10, 15% top-1% heavy ?limit=100',
+        classes,
+        serverCpuMsPerRequest: getCpu[t]!,
+      },
+      identify: {
+        n: identify.n,
+        p50: identify.p50,
+        p99: identify.p99,
+        max: identify.max,
+        errors: identify.errors,
+        returning: returning[t]!,
+        returningMatched: matched[t]!,
+        newFound: newFound[t]!,
+        mix: '45% returning with storedId; without it, from the address of their profile: 20% the same browser, 10% with a font added; 25% new browsers',
+        paths,
+        serverCpuMsPerRequest: idCpu[t]!,
+      },
+      rssMb: Math.round(rssMb(targets[t]!.pid) * 10) / 10,
+      rssPeakMb: Math.round(peak[t]! * 10) / 10,
+    })
   }
+  if (T !== 2) return { measurements: out }
   return {
-    get: {
-      n: get.n,
-      p50: get.p50,
-      p99: get.p99,
-      max: get.max,
-      errors: get.errors,
-      avgVisits: Math.round((allVisits / getPlans.length) * 10) / 10,
-      mix: '60% traffic-weighted (default limit, 100), 25% any visitor ?limit=10, 15% top-1% heavy ?limit=100',
-      classes,
-      serverCpuMsPerRequest: Math.round(getCpu * 100) / 100,
+    measurements: out,
+    p99Ratio90: {
+      identify: pairedP99Interval(
+        identifies[0]!.byIndex,
+        identifies[1]!.byIndex,
+        mix(0xb0, stage, opts.seed),
+      ),
+      get: pairedP99Interval(gets[0]!.byIndex, gets[1]!.byIndex, mix(0xb1, stage, opts.seed)),
     },
-    identify: {
-      n: identify.n,
-      p50: identify.p50,
-      p99: identify.p99,
-      max: identify.max,
-      errors: identify.errors,
-      returning,
-      returningMatched: matched,
-      newFound,
-      mix: '45% returning with storedId; without it, from the address of their profile: 20% the same browser, 10% with a font added; 25% new browsers',
-      paths,
-      serverCpuMsPerRequest: Math.round(idCpu * 100) / 100,
-    },
-    rssMb: Math.round(rssMb(pid) * 10) / 10,
-    rssPeakMb: Math.round(peak * 10) / 10,
   }
 }
