@@ -37,7 +37,7 @@ Usage:
                   [--stored-id-days N] [--sqlite-synchronous normal|full]
                   [--metrics-listen [HOST:]PORT] [--session-idle-minutes N]
                   [--session-max-hours N] [--no-dispatch]
-  sightline dispatch [--data-dir DIR] [--database-url URL] [--log-level L]
+  sightline dispatch [--data-dir DIR] [--database-url URL] [--log-level L] [--poll-ms N]
                                            send queued webhook deliveries (for serve --no-dispatch)
   sightline apps create --name NAME [--origins https://a.example,https://b.example] [--json]
   sightline apps list [--json]
