@@ -14,7 +14,7 @@ import {
   WEBHOOK_FORMATS,
   type WebhookFormat,
 } from '../store/webhooks.js'
-import { privateAddressOf } from '../webhooks/target.js'
+import { parseWebhookUrl, privateAddressOf } from '../webhooks/target.js'
 import { DB_OPTIONS, printer, UsageError, withDb } from './common.js'
 
 const HELP = `sightline webhooks — signed event deliveries to your backend
@@ -55,19 +55,9 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 
 /** http(s) only, no credentials in the URL (fetch refuses them). */
 export function checkWebhookUrl(raw: string | undefined): string {
-  const text = raw?.trim()
-  if (!text) throw new UsageError('webhooks add needs --url URL')
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    throw new UsageError(`--url: ${text} is not a URL like https://api.example.com/webhooks`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new UsageError('--url must be an http:// or https:// URL')
-  if (url.username || url.password)
-    throw new UsageError('--url must not contain credentials; put a token in the path or query instead')
-  if (text.length > 2048) throw new UsageError('--url is longer than 2048 characters')
+  if (!raw?.trim()) throw new UsageError('webhooks add needs --url URL')
+  const url = parseWebhookUrl(raw)
+  if (!(url instanceof URL)) throw new UsageError(`--url: ${url.problem}`)
   return url.href
 }
 

@@ -50,7 +50,7 @@ import {
   type Webhook,
 } from '../store/webhooks.js'
 import { randomAlnum } from '../util/random.js'
-import { privateAddressOf } from '../webhooks/target.js'
+import { parseWebhookUrl, privateAddressOf } from '../webhooks/target.js'
 import type { AppInfo, Overview, UserInfo, VisitorDetail, VisitorList, WebhookInfo } from './api-types.js'
 import type { Auth, Session } from './auth.js'
 import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem } from './passwords.js'
@@ -81,14 +81,8 @@ function origins(v: unknown): string[] | null {
 }
 
 function webhookUrl(text: string): URL {
-  let url: URL
-  try {
-    url = new URL(text.trim())
-  } catch {
-    throw bad(`${text} is not a URL like https://api.example.com/webhooks`)
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad('the URL must be http:// or https://')
-  if (url.username || url.password) throw bad('the URL must not contain credentials')
+  const url = parseWebhookUrl(text)
+  if (!(url instanceof URL)) throw bad(url.problem)
   return url
 }
 

@@ -12,6 +12,26 @@ export const isPublicAddress = (address: string): boolean => {
   return ip !== null && isPublicIp(ip)
 }
 
+/**
+ * A webhook's URL as given, or why it cannot be one (said of "the URL"; callers name their field):
+ * http(s) only, no credentials (they would be logged and shown), at most 2048 characters.
+ */
+export function parseWebhookUrl(raw: string): URL | { problem: string } {
+  const text = raw.trim()
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return { problem: `${text} is not a URL like https://api.example.com/webhooks` }
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { problem: 'the URL must be an http:// or https:// URL' }
+  if (url.username || url.password)
+    return { problem: 'the URL must not contain credentials; put a token in the path or query instead' }
+  if (text.length > 2048) return { problem: 'the URL is longer than 2048 characters' }
+  return url
+}
+
 export class PrivateTargetError extends Error {
   readonly code = 'EPRIVATETARGET'
   constructor(host: string, address: string) {
