@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 import type { Kysely } from 'kysely'
 import { pino } from 'pino'
 import type { Counter } from 'prom-client'
-import { printer, UsageError, withDb } from './cli/common.js'
+import { openInitialized, printer, UsageError, withDb } from './cli/common.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { createSightline } from './server.js'
 import {
@@ -18,8 +18,6 @@ import {
   rotateSecret,
   setAllowedOrigins,
 } from './store/apps.js'
-import { openDatabase } from './store/db.js'
-import { initDatabase, waitForDatabase } from './store/init.js'
 import type { Database } from './store/schema.js'
 import { countUsers } from './store/users.js'
 import { onDeliveriesQueued } from './store/webhooks.js'
@@ -217,21 +215,12 @@ function tellPrimaryWhenQueued() {
  */
 async function servePrimary(config: Config, workers: number) {
   const log = pino({ level: config.logLevel })
-  const db = openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    poolSize: 2,
-    synchronous: config.sqliteSynchronous,
-  })
-  let userHint = ''
-  try {
-    await waitForDatabase(db, log)
-    printDemoKeys((await initDatabase(db, { demo: config.demo, log })).createdDemo, config.dataDir)
-    userHint = await firstUserHint(db.kysely)
-  } catch (err) {
+  const { db, init } = await openInitialized(config, log, config.demo)
+  printDemoKeys(init.createdDemo, config.dataDir)
+  const userHint = await firstUserHint(db.kysely).catch(async (err) => {
     await db.close()
     throw err
-  }
+  })
   // The primary answers /metrics with every worker's metrics, aggregated, and its dispatcher's.
   let metricsServer: (Server & { url: string }) | undefined
   let attempts: Counter<'outcome'> | undefined

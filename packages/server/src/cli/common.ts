@@ -1,5 +1,7 @@
-import { loadConfig } from '../config.js'
+import type { FastifyBaseLogger } from 'fastify'
+import { type Config, loadConfig } from '../config.js'
 import { type Db, openDatabase } from '../store/db.js'
+import { type Initialized, initDatabase, waitForDatabase } from '../store/init.js'
 import { type MigrationProgress, migrateToLatest } from '../store/migrations.js'
 
 /** A mistake in the command line: printed with a pointer to --help, exit code 2. */
@@ -73,3 +75,27 @@ export async function withDb<T>(
 /** `--json` prints the value as one JSON line; otherwise the text. */
 export const printer = (json: boolean | undefined) => (value: unknown, text: string) =>
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`)
+
+/**
+ * A small pool on the configured database for a process that serves no requests (the `--workers`
+ * primary, `sightline dispatch`): waited for and initialised, closed again when that fails.
+ */
+export async function openInitialized(
+  config: Config,
+  log: FastifyBaseLogger,
+  demo: boolean,
+): Promise<{ db: Db; init: Initialized }> {
+  const db = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 2,
+    synchronous: config.sqliteSynchronous,
+  })
+  try {
+    await waitForDatabase(db, log)
+    return { db, init: await initDatabase(db, { demo, log }) }
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+}

@@ -1,10 +1,8 @@
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { loadConfig } from '../config.js'
-import { openDatabase } from '../store/db.js'
-import { initDatabase, waitForDatabase } from '../store/init.js'
 import { DEDICATED_DISPATCHER, startWebhookDispatcher } from '../webhooks/dispatcher.js'
-import { DB_OPTIONS, UsageError } from './common.js'
+import { DB_OPTIONS, openInitialized, UsageError } from './common.js'
 
 const HELP = `sightline dispatch — send the queued webhook deliveries, and nothing else
 
@@ -39,19 +37,7 @@ export async function run(argv: string[]): Promise<void> {
     'log-level': values['log-level'],
   })
   const log = pino({ level: config.logLevel })
-  const db = openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    poolSize: 2,
-    synchronous: config.sqliteSynchronous,
-  })
-  try {
-    await waitForDatabase(db, log)
-    await initDatabase(db, { demo: false, log })
-  } catch (err) {
-    await db.close()
-    throw err
-  }
+  const { db } = await openInitialized(config, log, false)
   // Nothing in this process queues deliveries: without the server's wake-ups, poll more often.
   const dispatcher = startWebhookDispatcher(db.kysely, log, { ...DEDICATED_DISPATCHER, idlePollMs: pollMs })
   // The dispatcher's timers are unref'd and SQLite holds no handle: this keeps the process running.
